@@ -1,0 +1,92 @@
+/**
+ * JWT verification (jsonwebtoken) and signing for development and tests.
+ * Claims: `sub` = user id, `role` = a Role (legacy `delivery_boy` is read as `delivery_partner`).
+ */
+import jwt from 'jsonwebtoken';
+import { ROLES, type Role } from '../events/catalogue.js';
+import type { Viewer } from '../events/model.js';
+import { AuthError, ForbiddenError } from '../errors.js';
+import type { JwtConfig } from '../config.js';
+
+/** Viewer plus the token's expiry, so live connections can close when it lapses. */
+export interface VerifiedViewer extends Viewer {
+  /** Expiry in ms since the epoch; undefined when the token has no `exp`. */
+  readonly expiresAt: number | undefined;
+}
+
+export interface TokenVerifier {
+  /** Verifies a raw token (no `Bearer ` prefix). Throws AuthError (401) or ForbiddenError (403). */
+  verify(token: string): VerifiedViewer;
+}
+
+const LEGACY_ROLES: Readonly<Record<string, Role>> = { delivery_boy: 'delivery_partner' };
+
+export function normalizeRole(role: unknown): Role | undefined {
+  if (typeof role !== 'string') return undefined;
+  const r = LEGACY_ROLES[role] ?? role;
+  return (ROLES as readonly string[]).includes(r) ? (r as Role) : undefined;
+}
+
+export function createTokenVerifier(config: JwtConfig): TokenVerifier {
+  const keys: Array<{ key: string; algorithms: jwt.Algorithm[] }> = [];
+  if (config.secret) keys.push({ key: config.secret, algorithms: ['HS256'] });
+  if (config.publicKey) keys.push({ key: config.publicKey, algorithms: ['RS256', 'ES256'] });
+
+  return {
+    verify(token) {
+      let payload: jwt.JwtPayload | string | undefined;
+      let lastError: unknown;
+      for (const { key, algorithms } of keys) {
+        try {
+          payload = jwt.verify(token, key, {
+            algorithms,
+            issuer: config.issuer,
+            audience: config.audience,
+          });
+          break;
+        } catch (error) {
+          if (error instanceof jwt.TokenExpiredError) {
+            throw new AuthError('TOKEN_EXPIRED', `Token expired at ${error.expiredAt.toISOString()}`, { cause: error });
+          }
+          lastError = error;
+        }
+      }
+      if (payload === undefined) {
+        const reason = lastError instanceof jwt.NotBeforeError ? 'token is not valid yet' : 'signature or format is invalid';
+        throw new AuthError('TOKEN_INVALID', `Invalid token: ${reason}`, { cause: lastError });
+      }
+      if (typeof payload === 'string' || typeof payload.sub !== 'string' || payload.sub === '') {
+        throw new AuthError('TOKEN_INVALID', 'Invalid token: the `sub` claim (user id) is missing');
+      }
+      const role = normalizeRole(payload['role']);
+      if (!role) {
+        throw new ForbiddenError(`Token role ${JSON.stringify(payload['role'] ?? null)} is not one of ${ROLES.join(', ')}`);
+      }
+      return { userId: payload.sub, role, expiresAt: payload.exp ? payload.exp * 1000 : undefined };
+    },
+  };
+}
+
+/** Extracts the token from an `Authorization: Bearer <jwt>` value. */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new AuthError('TOKEN_INVALID', 'Authorization header must be "Bearer <token>"');
+  return match[1];
+}
+
+export interface SignOptions {
+  sub: string;
+  role: Role | 'delivery_boy';
+  /** Seconds until expiry, or a jsonwebtoken span like '12h'. @default '12h' */
+  expiresIn?: number | string;
+}
+
+/** Signs an HS256 token. For development (`npm run token`) and tests only. */
+export function signDevToken(secret: string, options: SignOptions): string {
+  return jwt.sign({ role: options.role }, secret, {
+    algorithm: 'HS256',
+    subject: options.sub,
+    expiresIn: (options.expiresIn ?? '12h') as jwt.SignOptions['expiresIn'],
+  });
+}

@@ -1,0 +1,151 @@
+/**
+ * The one configuration loader: defaults -> environment, validated once at start-up.
+ * Nothing else reads `process.env`.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** @default 4000 */
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** @default '0.0.0.0' */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** @default 'info' ('silent' in tests) */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  /** HS256 shared secret. Required in production unless JWT_PUBLIC_KEY is set. */
+  JWT_SECRET: z.string().min(1).optional(),
+  /** PEM public key for RS256/ES256 tokens. */
+  JWT_PUBLIC_KEY: z.string().min(1).optional(),
+  /** Expected `iss` claim, when set. */
+  JWT_ISSUER: z.string().min(1).optional(),
+  /** Expected `aud` claim, when set. */
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  /** Where the embedded store keeps its files. @default './data' */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** Selects the MongoDB store when set. */
+  MONGODB_URL: z.string().min(1).optional(),
+  /** @default 90 */
+  EVENT_LOG_RETENTION_DAYS: z.coerce.number().positive().max(36500).default(90),
+  /** Comment line sent on idle SSE streams, at most every 15 s. @default 15000 */
+  SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(15000).default(15000),
+  /** graphql-ws ping interval. @default 12000 */
+  WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(60000).default(12000),
+  /** Serve GraphiQL at /graphql to browsers. @default true */
+  GRAPHIQL: bool.default(true),
+  /** Answer introspection without a token (GraphiQL's schema explorer). @default true outside production */
+  PUBLIC_INTROSPECTION: bool.optional(),
+  /** Events replayed per store read when a subscription resumes. @default 500 */
+  REPLAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
+  /** Live events buffered per subscription before it is closed as too slow. @default 10000 */
+  SUBSCRIPTION_BUFFER: z.coerce.number().int().min(10).max(1_000_000).default(10000),
+});
+
+export interface JwtConfig {
+  /** HS256 secret, if any. */
+  readonly secret?: string;
+  /** RS256/ES256 public key, if any. */
+  readonly publicKey?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+  /** Where the secret came from, for the start-up log (never the secret itself). */
+  readonly secretSource: 'env' | 'generated' | 'dev-file' | 'none';
+}
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: string;
+  readonly jwt: JwtConfig;
+  readonly dataDir: string;
+  readonly mongodbUrl?: string;
+  readonly retentionDays: number;
+  readonly sseHeartbeatMs: number;
+  readonly wsKeepAliveMs: number;
+  readonly graphiql: boolean;
+  readonly publicIntrospection: boolean;
+  readonly replayBatchSize: number;
+  readonly subscriptionBuffer: number;
+}
+
+/** File under DATA_DIR holding the generated development secret, so `npm run token` can sign with it. */
+export const DEV_SECRET_FILE = '.dev-jwt-secret';
+
+/**
+ * Reads and validates configuration. Throws ConfigError naming every invalid variable.
+ * In production, refuses to start without JWT_SECRET or JWT_PUBLIC_KEY; elsewhere generates a
+ * development secret, persisted under DATA_DIR so tokens minted by `npm run token` verify.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.DATA_DIR);
+  const production = e.NODE_ENV === 'production';
+
+  let jwt: JwtConfig;
+  if (e.JWT_SECRET || e.JWT_PUBLIC_KEY) {
+    if (production && e.JWT_SECRET && e.JWT_SECRET.length < 32) {
+      throw new ConfigError('JWT_SECRET must be at least 32 characters in production');
+    }
+    jwt = {
+      secret: e.JWT_SECRET,
+      publicKey: e.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n'),
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      secretSource: 'env',
+    };
+  } else if (production) {
+    throw new ConfigError(
+      'JWT_SECRET (or JWT_PUBLIC_KEY) is required when NODE_ENV=production: refusing to start without a way to verify tokens',
+    );
+  } else {
+    const { secret, created } = devSecret(dataDir);
+    jwt = {
+      secret,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      secretSource: created ? 'generated' : 'dev-file',
+    };
+  }
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+    jwt,
+    dataDir,
+    mongodbUrl: e.MONGODB_URL,
+    retentionDays: e.EVENT_LOG_RETENTION_DAYS,
+    sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
+    wsKeepAliveMs: e.WS_KEEPALIVE_MS,
+    graphiql: e.GRAPHIQL,
+    publicIntrospection: e.PUBLIC_INTROSPECTION ?? !production,
+    replayBatchSize: e.REPLAY_BATCH_SIZE,
+    subscriptionBuffer: e.SUBSCRIPTION_BUFFER,
+  };
+}
+
+function devSecret(dataDir: string): { secret: string; created: boolean } {
+  const file = resolve(dataDir, DEV_SECRET_FILE);
+  if (existsSync(file)) {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret) return { secret, created: false };
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return { secret, created: true };
+}

@@ -1,0 +1,62 @@
+/**
+ * The narrow contract every event log implements (SQLite embedded, MongoDB in production).
+ * Domain code depends on this interface only; drivers live in src/store/*.
+ */
+import type { EventLevel, EventTypeName, Role } from './catalogue.js';
+import type { EventId, HeraldEvent, NewEvent } from './model.js';
+
+/** Restricts results to what one viewer may receive (see the audience rule in catalogue.ts). */
+export interface Audience {
+  readonly userId: string;
+  readonly role: Role;
+  /** Types the role may receive at all (already intersected with any requested types). */
+  readonly types: readonly EventTypeName[];
+}
+
+export interface EventFilter {
+  readonly userId?: string;
+  readonly types?: readonly EventTypeName[];
+  readonly levels?: readonly EventLevel[];
+  readonly sources?: readonly string[];
+  readonly deliveryId?: string;
+  /** Inclusive lower bound, ms since epoch. */
+  readonly from?: number;
+  /** Exclusive upper bound, ms since epoch. */
+  readonly to?: number;
+  /** Absent for admins; present: only events this audience may receive. */
+  readonly audience?: Audience;
+}
+
+export interface ListOptions {
+  readonly filter: EventFilter;
+  /** Keyset position: events strictly after (ASC) or before (DESC) this seq. */
+  readonly afterSeq?: number;
+  readonly order: 'ASC' | 'DESC';
+  readonly limit: number;
+}
+
+export interface AppendResult {
+  readonly event: HeraldEvent;
+  /** true when an event with the same idempotency key already existed and was returned instead. */
+  readonly duplicate: boolean;
+}
+
+export interface EventStore {
+  /** Human-readable name for logs and health (`sqlite`, `mongodb`). */
+  readonly kind: string;
+  /**
+   * Durably appends events in order and assigns each a `seq`. Resolves only once written.
+   * Events whose idempotency key already exists are not written again: the stored one is returned.
+   */
+  append(events: readonly NewEvent[]): Promise<AppendResult[]>;
+  get(id: EventId): Promise<HeraldEvent | null>;
+  /** Keyset-paginated listing; must not slow down with depth. */
+  list(options: ListOptions): Promise<HeraldEvent[]>;
+  /** Number of events with `timestamp >= since`. */
+  countSince(since: number): Promise<number>;
+  /** Highest committed seq (0 when empty). */
+  lastSeq(): Promise<number>;
+  /** Deletes events with `timestamp < before`; returns how many. */
+  purgeBefore(before: number): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,124 @@
+/**
+ * The hub: the domain's public face, used by the GraphQL resolvers and by code embedding Herald
+ * (`hub.publish(...)`). It owns the router, and wires store -> bus -> router.
+ */
+import { getSpec, TRACKING_TYPES, type EventLevel, type EventTypeName } from './catalogue.js';
+import type { EventStore } from './event-store.js';
+import type { EventBus } from './event-bus.js';
+import type { HeraldEvent, EventId, Viewer } from './model.js';
+import type { PayloadValidator } from './payload-validator.js';
+import { createPublisher, type PublishInput, type Publisher } from './publish.js';
+import { createRouter, type Router } from './router.js';
+import { createConnectionRegistry, type ConnectionRegistry } from './connections.js';
+import { openEventStream } from './stream.js';
+import { audienceOf, canSee, resolveTypes } from './visibility.js';
+import { ForbiddenError, NotFoundError } from '../errors.js';
+
+export interface HubOptions {
+  readonly store: EventStore;
+  readonly bus: EventBus;
+  readonly validator: PayloadValidator;
+  /** @default 500 */
+  readonly replayBatchSize?: number;
+  /** @default 10000 */
+  readonly subscriptionBuffer?: number;
+  /** Observers of committed events (webhook dispatcher, metrics). */
+  readonly onCommitted?: (events: readonly HeraldEvent[]) => void;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+export interface EventQuery {
+  readonly userId?: string;
+  readonly types?: readonly EventTypeName[];
+  readonly levels?: readonly EventLevel[];
+  readonly sources?: readonly string[];
+  readonly from?: number;
+  readonly to?: number;
+}
+
+export interface Hub extends Publisher {
+  readonly store: EventStore;
+  readonly router: Router;
+  readonly connections: ConnectionRegistry;
+  /** The viewer's events, live, optionally replaying the log after `afterSeq` first. */
+  subscribe(viewer: Viewer, options: { types?: readonly EventTypeName[]; afterSeq?: number; onClose?: () => void }): AsyncIterableIterator<HeraldEvent>;
+  /** One delivery's status/location/ETA events, for its customer, its partner and admins. */
+  trackDelivery(viewer: Viewer, deliveryId: string, options: { afterSeq?: number; onClose?: () => void }): Promise<AsyncIterableIterator<HeraldEvent>>;
+  /** An event the viewer may see, or null. */
+  getEvent(viewer: Viewer, id: EventId): Promise<HeraldEvent | null>;
+  /** A page of the log, filtered to what the viewer may see. */
+  listEvents(viewer: Viewer, query: EventQuery, page: { afterSeq?: number; limit: number; order: 'ASC' | 'DESC' }): Promise<HeraldEvent[]>;
+  /** Stops delivering to live subscribers. */
+  close(): void;
+}
+
+const DELIVERY_STATUS_TYPES = TRACKING_TYPES.filter((t) => getSpec(t).domain === 'delivery');
+
+export function createHub(options: HubOptions): Hub {
+  const { store, bus } = options;
+  const router = createRouter();
+  const connections = createConnectionRegistry();
+  const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, now: options.now });
+  const unsubscribe = bus.subscribe((event) => router.dispatch(event));
+  const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer };
+
+  return {
+    ...publisher,
+    store,
+    router,
+    connections,
+    subscribe(viewer, { types: requested, afterSeq, onClose }) {
+      const types = resolveTypes(viewer, requested);
+      return openEventStream({
+        ...streamDefaults,
+        store,
+        router,
+        viewer,
+        filter: { types, audience: audienceOf(viewer, types) },
+        types: types ?? null,
+        afterSeq,
+        onClose,
+      });
+    },
+    async trackDelivery(viewer, deliveryId, { afterSeq, onClose }) {
+      if (viewer.role !== 'admin') {
+        const [latest] = await store.list({ filter: { deliveryId, types: DELIVERY_STATUS_TYPES }, order: 'DESC', limit: 1 });
+        if (!latest) throw new NotFoundError(`No delivery ${deliveryId} is known to Herald yet`);
+        const parties = [latest.data['customerId'], latest.data['deliveryPartnerId']];
+        if (!parties.includes(viewer.userId)) {
+          throw new ForbiddenError(`Only the customer, the delivery partner and admins may track delivery ${deliveryId}`);
+        }
+      }
+      return openEventStream({
+        ...streamDefaults,
+        store,
+        router,
+        viewer,
+        filter: { deliveryId, types: TRACKING_TYPES },
+        types: TRACKING_TYPES,
+        deliveryId,
+        afterSeq,
+        onClose,
+      });
+    },
+    async getEvent(viewer, id) {
+      const event = await store.get(id);
+      return event && canSee(viewer, event) ? event : null;
+    },
+    async listEvents(viewer, query, page) {
+      const types = viewer.role === 'admin' ? query.types : resolveTypes(viewer, query.types);
+      return store.list({
+        filter: { ...query, types, audience: audienceOf(viewer, types) },
+        afterSeq: page.afterSeq,
+        order: page.order,
+        limit: page.limit,
+      });
+    },
+    close() {
+      unsubscribe();
+    },
+  };
+}
+
+export type { PublishInput };

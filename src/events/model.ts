@@ -1,0 +1,50 @@
+/**
+ * The event as the hub keeps it. Transports, stores and resolvers all speak this type.
+ */
+import type { EventLevel, EventTypeName, Role } from './catalogue.js';
+
+/** Event ids are opaque strings (`evt_` + 26 Crockford base32 chars, time-ordered). */
+export type EventId = string & { readonly __brand: 'EventId' };
+
+/** A published event before the store has given it a position in the log. */
+export interface NewEvent {
+  readonly id: EventId;
+  readonly type: EventTypeName;
+  readonly level: EventLevel;
+  /** The user the event is addressed to, if any. */
+  readonly userId: string | null;
+  /** Role broadcast: every user of these roles may receive it (subject to the catalogue). */
+  readonly roles: readonly Role[];
+  /** The service that published it, e.g. `orders-service`. */
+  readonly source: string;
+  /** Milliseconds since the epoch, set by the hub when it accepts the event. */
+  readonly timestamp: number;
+  /** The typed payload, validated against the event type. */
+  readonly data: Readonly<Record<string, unknown>>;
+  /** Delivery this event belongs to, copied from `data.deliveryId` for tracking queries. */
+  readonly deliveryId: string | null;
+  /** Client-chosen key: the same key published twice yields one event. */
+  readonly idempotencyKey: string | null;
+}
+
+/** A committed event: it has a position (`seq`) in the log, strictly increasing in commit order. */
+export interface HeraldEvent extends NewEvent {
+  readonly seq: number;
+}
+
+/** An opaque resume position. Today the decimal `seq`; clients must not parse it. */
+export type Cursor = string;
+
+export const encodeCursor = (seq: number): Cursor => String(seq);
+
+/** Parses a cursor; `undefined` for anything that is not one. */
+export function decodeCursor(cursor: string): number | undefined {
+  if (!/^\d{1,15}$/.test(cursor)) return undefined;
+  return Number(cursor);
+}
+
+/** Who is looking: derived from a verified token. */
+export interface Viewer {
+  readonly userId: string;
+  readonly role: Role;
+}

@@ -1,0 +1,92 @@
+/** Resolvers of the event log: the Event interface, queries, publishing and subscriptions. */
+import { getSpec, typesReceivableBy } from '../../events/catalogue.js';
+import { encodeCursor, type EventId, type HeraldEvent } from '../../events/model.js';
+import type { Resolvers } from '../generated/resolvers-types.js';
+import type { GraphQLContext } from '../context.js';
+import { parseCursor, requireRole, requireViewer } from '../guards.js';
+import { ValidationError } from '../../errors.js';
+
+const MAX_PAGE = 500;
+
+/** Passes each event through, noting its cursor for the SSE `id:` line. */
+function resolveStreamed(event: HeraldEvent, _args: unknown, ctx: GraphQLContext): HeraldEvent {
+  if (ctx.stream) ctx.stream.cursor = encodeCursor(event.seq);
+  return event;
+}
+
+/** SSE streams count as connections while they are open; WebSocket connections are counted by the ws transport. */
+function trackStream(ctx: GraphQLContext): (() => void) | undefined {
+  return ctx.transport === 'sse' && ctx.viewer ? ctx.hub.connections.open('sse', ctx.viewer) : undefined;
+}
+
+/** `Last-Event-ID` (set by a reconnecting EventSource) wins over the `after` the stream was opened with. */
+const resumeFrom = (ctx: GraphQLContext, after: string | null | undefined) =>
+  ctx.lastEventId ? parseCursor(ctx.lastEventId, 'Last-Event-ID') : parseCursor(after, 'after');
+
+export const eventResolvers: Resolvers = {
+  Event: {
+    __resolveType: (event) => getSpec(event.type).graphqlType as never,
+  },
+  Query: {
+    event: (_, { id }, ctx) => ctx.hub.getEvent(requireViewer(ctx), id as EventId),
+    async events(_, { filter, first, after, order }, ctx) {
+      const viewer = requireViewer(ctx);
+      if (first < 1 || first > MAX_PAGE) throw new ValidationError(`first: must be between 1 and ${MAX_PAGE}`, { details: { field: 'first' } });
+      const rows = await ctx.hub.listEvents(
+        viewer,
+        {
+          userId: filter?.userId ?? undefined,
+          types: filter?.types ?? undefined,
+          levels: filter?.levels ?? undefined,
+          sources: filter?.sources ?? undefined,
+          from: filter?.from ?? undefined,
+          to: filter?.to ?? undefined,
+        },
+        { afterSeq: parseCursor(after, 'after'), limit: first + 1, order: order === 'OLDEST_FIRST' ? 'ASC' : 'DESC' },
+      );
+      const page = rows.slice(0, first);
+      return {
+        edges: page.map((node) => ({ cursor: encodeCursor(node.seq), node })),
+        pageInfo: { endCursor: page.length ? encodeCursor(page[page.length - 1]!.seq) : null, hasNextPage: rows.length > first },
+      };
+    },
+    viewer(_, __, ctx) {
+      const viewer = requireViewer(ctx);
+      return { userId: viewer.userId, role: viewer.role, receivableTypes: [...typesReceivableBy(viewer.role)] };
+    },
+  },
+  Mutation: {
+    publishEvent: (_, { input }, ctx) => ctx.hub.publish(input, requireRole(ctx, ['service', 'admin'], 'publishEvent')),
+    publishEvents: (_, { inputs }, ctx) => ctx.hub.publishMany(inputs, requireRole(ctx, ['service', 'admin'], 'publishEvents')),
+  },
+  Subscription: {
+    events: {
+      subscribe(_, { types, after }, ctx) {
+        const viewer = requireViewer(ctx);
+        const afterSeq = resumeFrom(ctx, after);
+        const release = trackStream(ctx);
+        try {
+          return ctx.hub.subscribe(viewer, { types: types ?? undefined, afterSeq, onClose: release });
+        } catch (error) {
+          release?.();
+          throw error;
+        }
+      },
+      resolve: resolveStreamed,
+    },
+    deliveryTracking: {
+      async subscribe(_, { deliveryId, after }, ctx) {
+        const viewer = requireViewer(ctx);
+        const afterSeq = resumeFrom(ctx, after);
+        const release = trackStream(ctx);
+        try {
+          return await ctx.hub.trackDelivery(viewer, deliveryId, { afterSeq, onClose: release });
+        } catch (error) {
+          release?.();
+          throw error;
+        }
+      },
+      resolve: resolveStreamed,
+    },
+  },
+};
