@@ -52,12 +52,17 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
   });
   const server = createServer(yoga);
   const ws = attachWebSocket({ server, yoga, hub, verifier, logger, keepAliveMs: config.wsKeepAliveMs });
-  const stopRetention = startRetention({
-    store,
-    days: config.retentionDays,
-    onPurged: (count) => logger.info({ count, retentionDays: config.retentionDays }, 'purged expired events'),
-    onError: (error) => logger.error({ err: error }, 'retention purge failed'),
-  });
+  const retention = (await store.ensureRetention?.(config.retentionDays))?.mode ?? 'purge';
+  logger.info({ retentionDays: config.retentionDays, mode: retention }, 'event log retention');
+  const stopRetention =
+    retention === 'purge'
+      ? startRetention({
+          store,
+          days: config.retentionDays,
+          onPurged: (count) => logger.info({ count, retentionDays: config.retentionDays }, 'purged expired events'),
+          onError: (error) => logger.error({ err: error }, 'retention purge failed'),
+        })
+      : () => {};
 
   let closed = false;
   return {

@@ -56,6 +56,11 @@ export interface EventStore {
   countSince(since: number): Promise<number>;
   /** Highest committed seq (0 when empty). */
   lastSeq(): Promise<number>;
+  /**
+   * Lets the store enforce retention itself (a TTL index on MongoDB). `purge` means the caller
+   * must purge periodically with `purgeBefore`; stores without this method always need that.
+   */
+  ensureRetention?(days: number | null): Promise<{ mode: 'ttl' | 'purge' | 'off' }>;
   /** Deletes events with `timestamp < before`; returns how many. */
   purgeBefore(before: number): Promise<number>;
   close(): Promise<void>;

@@ -43,3 +43,17 @@ export function createMaskError(logger: Logger): MaskError {
     });
   };
 }
+
+/** Drops the internal `extensions.http` from a result's errors (Yoga does this for HTTP; graphql-ws needs it too). */
+export function withoutHttpExtensions<T extends { errors?: ReadonlyArray<unknown> }>(result: T): T {
+  if (!result.errors?.length) return result;
+  return {
+    ...result,
+    errors: result.errors.map((error) => {
+      const json = error instanceof GraphQLError ? error.toJSON() : (error as { extensions?: Record<string, unknown> });
+      if (!json.extensions || !('http' in json.extensions)) return json;
+      const { http: _http, ...extensions } = json.extensions;
+      return { ...json, extensions };
+    }),
+  };
+}

@@ -16,6 +16,7 @@ import type { Logger } from '../log.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { bearerToken } from '../auth/tokens.js';
 import { isAppError } from '../errors.js';
+import { withoutHttpExtensions } from '../graphql/errors.js';
 
 export enum WsCloseCode {
   Unauthorized = 4401, // Server -> Client: missing, invalid or expired token
@@ -74,6 +75,8 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
           return false;
         }
       },
+      onNext: (_ctx, _id, _payload, _args, result) => withoutHttpExtensions(result) as never,
+      onError: (_ctx, _id, _payload, errors) => withoutHttpExtensions({ errors }).errors as never,
       onClose(ctx) {
         const extra = ctx.extra as Extra & WsExtra;
         extra.release?.();

@@ -235,6 +235,7 @@ describe.skipIf(skip !== undefined)('MongoDB event store', () => {
       ]);
       expect(bad.status).toBe('rejected');
       expect((bad as PromiseRejectedResult).reason).toBeInstanceOf(StoreError);
+      expect(((bad as PromiseRejectedResult).reason as StoreError).cause).toBeInstanceOf(Error);
       expect(ok.status).toBe('fulfilled');
       expect(await store.get(good.id)).not.toBeNull();
     });

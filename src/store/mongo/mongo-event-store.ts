@@ -252,7 +252,7 @@ function createGroupCommit(write: (items: readonly Item[]) => Promise<Outcome[]>
     resolve(results: AppendResult[]): void;
     reject(error: unknown): void;
   }
-  let waiting: Call[] = [];
+  const waiting: Call[] = [];
   let running: Promise<void> | undefined;
 
   const settle = (call: Call, outcomes: readonly Outcome[]) => {
@@ -263,12 +263,10 @@ function createGroupCommit(write: (items: readonly Item[]) => Promise<Outcome[]>
 
   const run = async () => {
     while (waiting.length > 0) {
-      const group: Call[] = [waiting.shift()!];
-      let size = group[0]!.items.length;
-      while (waiting.length > 0 && size + waiting[0]!.items.length <= maxBatch) {
-        size += waiting[0]!.items.length;
-        group.push(waiting.shift()!);
-      }
+      let take = 1;
+      let size = waiting[0]!.items.length;
+      while (take < waiting.length && size + waiting[take]!.items.length <= maxBatch) size += waiting[take++]!.items.length;
+      const group = waiting.splice(0, take);
       const items = group.flatMap((call) => call.items);
       const outcomes: Outcome[] = [];
       try {
@@ -343,7 +341,7 @@ function createBatchWriter(events: Collection<EventDoc>, counters: Collection<Co
       const failedAt = pending[inserted.count]!;
       const rest = pending.slice(inserted.count + 1);
       if (inserted.error.code !== DUPLICATE_KEY) {
-        outcomes[failedAt] = { error: inserted.error };
+        outcomes[failedAt] = { error: inserted.error.cause };
         pending = rest;
         continue;
       }
