@@ -66,7 +66,8 @@ export function createHttpHandler(options: HttpOptions): YogaServerInstance<Reco
     schema: options.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    healthCheckEndpoint: false as never,
+    // Liveness only (no dependency checks); /health below also checks the event log.
+    healthCheckEndpoint: '/health/live',
     graphiql: options.graphiql === false ? false : { title: 'Herald', defaultQuery: TOUR_QUERY, subscriptionsProtocol: 'SSE' },
     maskedErrors: { maskError: createMaskError(logger) },
     logging: {

@@ -96,6 +96,7 @@ describe('authentication and authorization', () => {
     const health = await fetch(`${server.url}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', store: 'sqlite' });
+    expect((await fetch(`${server.url}/health/live`)).status).toBe(200);
   });
 
   it('answers introspection without a token outside production, so GraphiQL can load the schema', async () => {
