@@ -3,6 +3,7 @@
  * Authentication happens here, once per request; resolvers only authorize.
  */
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { GraphQLSchema } from 'graphql';
 import type { Hub } from '../events/hub.js';
 import type { TokenVerifier } from '../auth/tokens.js';
@@ -69,6 +70,8 @@ export function createHttpHandler(options: HttpOptions): YogaServerInstance<Reco
     // Liveness only (no dependency checks); /health below also checks the event log.
     healthCheckEndpoint: '/health/live',
     graphiql: options.graphiql === false ? false : { title: 'Herald', defaultQuery: TOUR_QUERY, subscriptionsProtocol: 'SSE' },
+    // The GraphiQL bundle is served inline, not from a CDN: works offline and behind strict egress rules.
+    renderGraphiQL,
     maskedErrors: { maskError: createMaskError(logger) },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
