@@ -30,7 +30,9 @@ export interface HttpOptions {
   readonly plugins?: readonly Plugin[];
 }
 
-const TOUR_QUERY = `# Herald: set the header {"Authorization": "Bearer <token>"} below (npm run token -- --sub u1 --role admin)
+const TOUR_QUERY = `# Welcome to Herald. Every operation needs a token:
+#   npm run token -- --sub admin-1 --role admin
+# then put {"Authorization": "Bearer <token>"} in the Headers tab below and press run.
 subscription Live {
   events {
     __typename
