@@ -7,6 +7,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 import { CATALOGUE, ROLES } from './src/events/catalogue.ts';
 
 const eventModel = '../../events/model.js#HeraldEvent';
+const webhookModel = '../../webhooks/model.js';
 
 const config: CodegenConfig = {
   schema: ['schema/*.graphql', 'schema/events/*.graphql'],
@@ -27,10 +28,18 @@ const config: CodegenConfig = {
         enumValues: {
           EventType: Object.fromEntries(CATALOGUE.map((s) => [s.enumValue, s.type])),
           Role: Object.fromEntries(ROLES.map((r) => [r.toUpperCase(), r])),
+          WebhookDeliveryStatus: { PENDING: 'pending', SUCCEEDED: 'succeeded', FAILED: 'failed' },
+          WebhookErrorKind: Object.fromEntries(
+            ['timeout', 'connect', 'dns', 'unsafe_address', 'http_status', 'network', 'too_large'].map((k) => [k.toUpperCase(), k]),
+          ),
         },
         mappers: {
           Event: eventModel,
           ...Object.fromEntries(CATALOGUE.map((s) => [s.graphqlType, eventModel])),
+          WebhookEndpoint: `${webhookModel}#PublicEndpoint`,
+          WebhookDelivery: `${webhookModel}#DeliveryView`,
+          WebhookAttempt: `${webhookModel}#DeliveryAttempt`,
+          WebhookTestResult: '../../webhooks/sender.js#SendResult',
         },
       },
     },

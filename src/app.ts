@@ -17,12 +17,20 @@ import { eventResolvers } from './graphql/resolvers/events.js';
 import { statsResolvers } from './graphql/resolvers/stats.js';
 import { createHttpHandler } from './transport/http.js';
 import { attachWebSocket } from './transport/ws.js';
-import { openStore } from './store/open-store.js';
+import { openStores } from './store/open-store.js';
+import { createWebhooks, type Webhooks } from './webhooks/webhooks.js';
+import { createWebhookResolvers } from './graphql/resolvers/webhooks.js';
+import { createAnalytics, type Analytics } from './analytics/analytics-service.js';
+import { createAnalyticsResolvers } from './graphql/resolvers/analytics.js';
+import { useExport } from './transport/export.js';
 
 export interface Herald {
   readonly hub: Hub;
   readonly store: EventStore;
   readonly server: Server;
+  readonly webhooks: Webhooks;
+  /** Analytics queries and `recordError` (failures for `event_errors`). */
+  readonly analytics: Analytics;
   /** Starts listening; resolves with the base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
   /** Stops accepting, closes live connections, flushes and closes the store. */
@@ -30,15 +38,25 @@ export interface Herald {
 }
 
 export async function createHerald(config: Config, logger: Logger): Promise<Herald> {
-  const store = await openStore(config, logger);
+  const { events: store, webhooks: webhookStore } = await openStores(config, logger);
+  const analytics = createAnalytics({
+    events: store,
+    analytics: store.analytics,
+    errors: store.errors,
+    onRecordFailure: (error, dropped) => logger.warn({ err: error, dropped }, 'event_errors: failures not recorded'),
+  });
   const bus = createLocalEventBus((error) => logger.error({ err: error }, 'event handler failed'));
-  const schema = buildSchema([eventResolvers, statsResolvers]);
+  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays });
+  const schema = buildSchema([eventResolvers, statsResolvers, createWebhookResolvers(webhooks.api), createAnalyticsResolvers(analytics)]);
   const hub = createHub({
     store,
     bus,
     validator: createPayloadValidator(schema),
     replayBatchSize: config.replayBatchSize,
     subscriptionBuffer: config.subscriptionBuffer,
+    onCommitted: webhooks.onCommitted,
+    onRejected: (r) =>
+      analytics.recordError({ kind: 'validation', source: r.source, field: r.field, message: r.message, details: r.type ? { type: r.type } : null }),
   });
   const verifier = createTokenVerifier(config.jwt);
   const yoga = createHttpHandler({
@@ -49,6 +67,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     graphiql: config.graphiql,
     publicIntrospection: config.publicIntrospection,
     sseHeartbeatMs: config.sseHeartbeatMs,
+    plugins: [useExport({ store, verifier, logger })],
   });
   const server = createServer(yoga);
   const ws = attachWebSocket({ server, yoga, hub, verifier, logger, keepAliveMs: config.wsKeepAliveMs });
@@ -63,13 +82,23 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
           onError: (error) => logger.error({ err: error }, 'retention purge failed'),
         })
       : () => {};
+  // Errors and minute buckets follow the log's retention whatever the mode (TTL covers event_logs only).
+  const stopAnalyticsRetention = startRetention({
+    store: analytics,
+    days: config.retentionDays,
+    onError: (error) => logger.error({ err: error }, 'analytics retention purge failed'),
+  });
 
   let closed = false;
   return {
     hub,
     store,
     server,
-    listen(port = config.port, host = config.host) {
+    webhooks,
+    analytics,
+    async listen(port = config.port, host = config.host) {
+      // Bus subscriptions made here run after the hub's router (presence for WHEN_OFFLINE endpoints).
+      await webhooks.start({ hub, bus });
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -84,10 +113,14 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       if (closed) return;
       closed = true;
       stopRetention();
+      stopAnalyticsRetention();
+      await webhooks.stop();
       await ws.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       hub.close();
+      await webhookStore.close();
+      await analytics.flushErrors();
       await store.close();
     },
   };

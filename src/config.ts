@@ -7,10 +7,22 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseRetrySchedule } from './webhooks/retry-schedule.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** A value parsed by one of the webhook duration parsers, their ConfigError message becoming a zod issue. */
+const parsedWith = <T>(parse: (spec: string) => T, defaultSpec: string) =>
+  z.string().default(defaultSpec).transform((value, ctx) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -46,6 +58,20 @@ const EnvSchema = z.object({
   REPLAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   /** Live events buffered per subscription before it is closed as too slow. @default 10000 */
   SUBSCRIPTION_BUFFER: z.coerce.number().int().min(10).max(1_000_000).default(10000),
+  /** Webhook retry delays, one per attempt (`0,5s,5m,...`; units ms s m h d). @default '0,5s,5m,30m,2h,5h,10h,10h' */
+  WEBHOOK_RETRY_SCHEDULE: parsedWith(parseRetrySchedule, DEFAULT_RETRY_SCHEDULE),
+  /** Accept plain `http:` webhook URLs (development only). @default false */
+  WEBHOOK_ALLOW_HTTP: bool.default(false),
+  /** Accept webhook URLs on loopback/private/link-local addresses (development and tests only). @default false */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  /** Webhook requests in flight at once, over all endpoints. @default 50 */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  /** Webhook requests in flight at once to one endpoint. @default 5 */
+  WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  /** An endpoint whose deliveries all fail for this long is disabled and its owner notified. @default '5d' */
+  WEBHOOK_DISABLE_AFTER: parsedWith(parseDuration, '5d'),
+  /** Longest wait a receiver's `Retry-After` may impose before the next attempt. @default '1h' */
+  WEBHOOK_RETRY_AFTER_CAP: parsedWith(parseDuration, '1h'),
 });
 
 export interface JwtConfig {
@@ -57,6 +83,18 @@ export interface JwtConfig {
   readonly audience?: string;
   /** Where the secret came from, for the start-up log (never the secret itself). */
   readonly secretSource: 'env' | 'generated' | 'dev-file' | 'none';
+}
+
+/** Webhook delivery settings (see docs/webhooks.md). */
+export interface WebhookConfig {
+  /** Delays in ms before each attempt; entry 0 is the first attempt's. */
+  readonly retrySchedule: readonly number[];
+  readonly allowHttp: boolean;
+  readonly allowPrivateNetworks: boolean;
+  readonly concurrency: number;
+  readonly endpointConcurrency: number;
+  readonly disableAfterMs: number;
+  readonly retryAfterCapMs: number;
 }
 
 export interface Config {
@@ -74,6 +112,7 @@ export interface Config {
   readonly publicIntrospection: boolean;
   readonly replayBatchSize: number;
   readonly subscriptionBuffer: number;
+  readonly webhooks: WebhookConfig;
 }
 
 /** File under DATA_DIR holding the generated development secret, so `npm run token` can sign with it. */
@@ -135,6 +174,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicIntrospection: e.PUBLIC_INTROSPECTION ?? !production,
     replayBatchSize: e.REPLAY_BATCH_SIZE,
     subscriptionBuffer: e.SUBSCRIPTION_BUFFER,
+    webhooks: {
+      retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
+      allowHttp: e.WEBHOOK_ALLOW_HTTP,
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
+      disableAfterMs: e.WEBHOOK_DISABLE_AFTER,
+      retryAfterCapMs: e.WEBHOOK_RETRY_AFTER_CAP,
+    },
   };
 }
 

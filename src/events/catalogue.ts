@@ -126,6 +126,9 @@ export const CATALOGUE = [
   { type: 'inventory_alert', graphqlType: 'InventoryAlertEvent', enumValue: 'INVENTORY_ALERT', domain: 'supplier',
     defaultLevel: 'HIGH', audience: ['supplier'], tracking: false,
     description: "A supplier's stock of a product fell to or below its alert threshold." },
+  { type: 'webhook_endpoint_disabled', graphqlType: 'WebhookEndpointDisabledEvent', enumValue: 'WEBHOOK_ENDPOINT_DISABLED',
+    domain: 'supplier', defaultLevel: 'HIGH', audience: ['supplier'], tracking: false,
+    description: "Herald disabled one of the owner's webhook endpoints (410 Gone, or failing for too long)." },
 ] as const satisfies readonly EventTypeSpec[];
 
 /** snake_case name of a catalogued event type. */

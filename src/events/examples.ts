@@ -140,6 +140,10 @@ const EXAMPLES: { readonly [K in EventTypeName]: Readonly<Record<string, unknown
     supplierId: SUPPLIER, sku: 'DES-TIRA-01', productName: 'Tiramisu', quantityLeft: 3, threshold: 5,
     alertKind: 'LOW_STOCK', locationId: 'loc_berlin_mitte', suggestedReorderQuantity: 24,
   },
+  webhook_endpoint_disabled: {
+    endpointId: 'whe_01JX4M8Q2B7ZKD3F9R6T1VWCNA', url: 'https://hooks.pizzeria.example/herald', reason: 'FAILING',
+    failingSince: '2025-05-28T09:14:02.000Z', disabledAt: '2025-06-02T09:14:07.000Z',
+  },
 };
 
 /**

@@ -2,12 +2,12 @@
  * The hub: the domain's public face, used by the GraphQL resolvers and by code embedding Herald
  * (`hub.publish(...)`). It owns the router, and wires store -> bus -> router.
  */
-import { getSpec, TRACKING_TYPES, type EventLevel, type EventTypeName } from './catalogue.js';
-import type { EventStore } from './event-store.js';
+import { getSpec, TRACKING_TYPES, type EventTypeName } from './catalogue.js';
+import type { EventFilter, EventStore } from './event-store.js';
 import type { EventBus } from './event-bus.js';
 import type { HeraldEvent, EventId, Viewer } from './model.js';
 import type { PayloadValidator } from './payload-validator.js';
-import { createPublisher, type PublishInput, type Publisher } from './publish.js';
+import { createPublisher, type PublishInput, type Publisher, type PublisherOptions } from './publish.js';
 import { createRouter, type Router } from './router.js';
 import { createConnectionRegistry, type ConnectionRegistry } from './connections.js';
 import { openEventStream } from './stream.js';
@@ -24,18 +24,14 @@ export interface HubOptions {
   readonly subscriptionBuffer?: number;
   /** Observers of committed events (webhook dispatcher, metrics). */
   readonly onCommitted?: (events: readonly HeraldEvent[]) => void;
+  /** Observer of inputs refused by validation (recorded in `event_errors`). */
+  readonly onRejected?: PublisherOptions['onRejected'];
   /** @default Date.now */
   readonly now?: () => number;
 }
 
-export interface EventQuery {
-  readonly userId?: string;
-  readonly types?: readonly EventTypeName[];
-  readonly levels?: readonly EventLevel[];
-  readonly sources?: readonly string[];
-  readonly from?: number;
-  readonly to?: number;
-}
+/** What a viewer may filter the log by; the audience restriction is added by the hub. */
+export type EventQuery = Pick<EventFilter, 'userId' | 'types' | 'levels' | 'sources' | 'from' | 'to'>;
 
 export interface Hub extends Publisher {
   readonly store: EventStore;
@@ -59,7 +55,7 @@ export function createHub(options: HubOptions): Hub {
   const { store, bus } = options;
   const router = createRouter();
   const connections = createConnectionRegistry();
-  const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, now: options.now });
+  const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, onRejected: options.onRejected, now: options.now });
   const unsubscribe = bus.subscribe((event) => router.dispatch(event));
   const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer };
 

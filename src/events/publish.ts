@@ -35,6 +35,22 @@ export interface PublisherOptions {
   readonly now?: () => number;
   /** Called after events are committed and announced (metrics, webhooks). */
   readonly onCommitted?: (events: readonly HeraldEvent[]) => void;
+  /**
+   * Told about every input refused by validation (for `event_errors`). Called synchronously before the
+   * call rejects; whatever it throws is ignored. @default none
+   */
+  readonly onRejected?: (rejection: PublishRejection) => void;
+}
+
+/** An input refused by validation, as `onRejected` sees it. */
+export interface PublishRejection {
+  /** The input's `source`, when it is a string (possibly not a valid one). */
+  readonly source: string | null;
+  /** The input's `type`, when it is a string. */
+  readonly type: string | null;
+  /** The offending field path, e.g. `data.amount` or `inputs[3].source`. */
+  readonly field: string | null;
+  readonly message: string;
 }
 
 const SOURCE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/;
@@ -55,7 +71,7 @@ function normalize(input: PublishInput, path: string, now: number, validator: Pa
   if (userId !== null && (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_ID)) {
     fail(`${path}userId`, `must be a non-empty string of at most ${MAX_ID} characters`);
   }
-  const roles = [...new Set(input.roles ?? [])];
+  const roles = input.roles?.length ? [...new Set(input.roles)] : [];
   for (const role of roles) {
     if (!(ROLES as readonly string[]).includes(role)) fail(`${path}roles`, `unknown role ${JSON.stringify(role)}`);
     if (!roleMayReceive(role, input.type)) fail(`${path}roles`, `role ${role} may not receive ${input.type}`);
@@ -83,15 +99,37 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const { store, bus, validator, onCommitted } = options;
   const now = options.now ?? Date.now;
 
+  const rejected = (input: PublishInput | undefined, error: ValidationError) => {
+    if (!options.onRejected) return;
+    const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 200) : null);
+    const field = error.details?.['field'];
+    try {
+      options.onRejected({ source: text(input?.source), type: text(input?.type), field: text(field), message: error.message });
+    } catch {
+      // observers never change the outcome of a publish
+    }
+  };
+
   const publishMany = async (inputs: readonly PublishInput[], by?: Viewer): Promise<HeraldEvent[]> => {
     if (by && !PUBLISHERS.has(by.role)) {
       throw new ForbiddenError(`Role ${by.role} may not publish events: only service and admin tokens can`);
     }
     if (inputs.length === 0) return [];
-    if (inputs.length > 1000) throw new ValidationError('inputs: at most 1000 events per call', { details: { field: 'inputs' } });
+    if (inputs.length > 1000) {
+      const error = new ValidationError('inputs: at most 1000 events per call', { details: { field: 'inputs' } });
+      rejected(inputs[0], error);
+      throw error;
+    }
     const at = now();
     const single = inputs.length === 1;
-    const events = inputs.map((input, i) => normalize(input, single ? '' : `inputs[${i}].`, at, validator));
+    const events = inputs.map((input, i) => {
+      try {
+        return normalize(input, single ? '' : `inputs[${i}].`, at, validator);
+      } catch (error) {
+        if (error instanceof ValidationError) rejected(input, error);
+        throw error;
+      }
+    });
     const results = await store.append(events);
     const fresh = results.filter((r) => !r.duplicate).map((r) => r.event);
     if (fresh.length) {

@@ -2,7 +2,8 @@
 import type { EventStore } from './event-store.js';
 
 export interface RetentionOptions {
-  readonly store: EventStore;
+  /** What to purge: the event log, or anything else with the same method (analytics, errors). */
+  readonly store: Pick<EventStore, 'purgeBefore'>;
   readonly days: number;
   /** How often to purge. @default 3600000 (hourly) */
   readonly intervalMs?: number;

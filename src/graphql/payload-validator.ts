@@ -35,80 +35,153 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
 }
 
-function checkScalar(name: string, value: unknown, path: string): unknown {
+/** A field path, built only when a check fails (building every path cost more than the checks). */
+type Path = () => string;
+
+function checkScalar(name: string, value: unknown, path: Path): unknown {
   switch (name) {
     case 'String':
     case 'ID':
       if (typeof value === 'string') return value;
       if (name === 'ID' && typeof value === 'number' && Number.isInteger(value)) return String(value);
-      return fail(path, `expected ${name === 'ID' ? 'an ID string' : 'a string'}, got ${describe(value)}`);
+      return fail(path(), `expected ${name === 'ID' ? 'an ID string' : 'a string'}, got ${describe(value)}`);
     case 'Int':
       if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 2 ** 31 - 1) return value;
-      return fail(path, `expected an integer, got ${describe(value)}`);
+      return fail(path(), `expected an integer, got ${describe(value)}`);
     case 'Float':
       if (typeof value === 'number' && Number.isFinite(value)) return value;
-      return fail(path, `expected a number, got ${describe(value)}`);
+      return fail(path(), `expected a number, got ${describe(value)}`);
     case 'Boolean':
       if (typeof value === 'boolean') return value;
-      return fail(path, `expected true or false, got ${describe(value)}`);
+      return fail(path(), `expected true or false, got ${describe(value)}`);
     case 'DateTime': {
       const ms = typeof value === 'string' ? Date.parse(value) : NaN;
       if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(ms)) return new Date(ms).toISOString();
-      return fail(path, `expected an ISO-8601 date-time string, got ${describe(value)}`);
+      return fail(path(), `expected an ISO-8601 date-time string, got ${describe(value)}`);
     }
     default:
       return value; // JSON
   }
 }
 
-function checkValue(type: GraphQLOutputType, value: unknown, path: string, depth: number): unknown {
-  if (value === null || value === undefined) {
-    if (isNonNullType(type)) fail(path, 'is required');
-    return null;
-  }
-  const inner = getNullableType(type);
-  if (isListType(inner)) {
-    if (!Array.isArray(value)) fail(path, `expected a list, got ${describe(value)}`);
-    return (value as unknown[]).map((item, i) => checkValue(inner.ofType, item, `${path}[${i}]`, depth));
-  }
-  if (isScalarType(inner)) return checkScalar(inner.name, value, path);
-  if (isEnumType(inner)) {
-    if (typeof value === 'string' && inner.getValue(value)) return value;
-    return fail(path, `expected one of ${inner.getValues().map((v) => v.name).join(', ')}, got ${describe(value)}`);
-  }
-  if (isObjectType(inner)) return checkObject(inner.getFields(), value, path, depth + 1);
-  return fail(path, `unsupported payload type ${String(getNamedType(inner))}`);
+/** A compiled check: the normalized value, or a ValidationError naming `path()`. Null for absent optional values. */
+type Check = (value: unknown, path: Path, depth: number) => unknown;
+
+/**
+ * Compiles the checks of a payload type once, at start-up: the walk then makes no type lookups and builds no
+ * strings unless a value fails. Object checks are cached per type (and resolved lazily, so recursion is fine).
+ */
+function createCompiler() {
+  const objects = new Map<GraphQLObjectType, Check>();
+
+  const compileObject = (type: GraphQLObjectType, fields: Record<string, GraphQLField<unknown, unknown>> = type.getFields()): Check => {
+    let entries: { name: string; check: Check }[] | undefined;
+    return (value, path, depth) => {
+      if (depth > MAX_DEPTH) fail(path(), 'is nested too deeply');
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path(), `expected an object, got ${describe(value)}`);
+      entries ??= Object.entries(fields).map(([name, field]) => ({ name, check: compile(field.type) }));
+      const input = value as Record<string, unknown>;
+      for (const key in input) {
+        if (Object.hasOwn(input, key) && !(key in fields)) fail(`${path()}.${key}`, `is not a field of this payload (fields: ${Object.keys(fields).join(', ')})`);
+      }
+      const out: Record<string, unknown> = {};
+      for (const { name, check } of entries) {
+        const v = check(input[name], () => `${path()}.${name}`, depth);
+        if (v !== null) out[name] = v;
+      }
+      return out;
+    };
+  };
+
+  const compile = (type: GraphQLOutputType): Check => {
+    const required = isNonNullType(type);
+    const inner = getNullableType(type);
+    let check: Check;
+    if (isListType(inner)) {
+      const item = compile(inner.ofType);
+      check = (value, path, depth) => {
+        if (!Array.isArray(value)) fail(path(), `expected a list, got ${describe(value)}`);
+        return (value as unknown[]).map((v, i) => item(v, () => `${path()}[${i}]`, depth));
+      };
+    } else if (isScalarType(inner)) {
+      const name = inner.name;
+      check = (value, path) => checkScalar(name, value, path);
+    } else if (isEnumType(inner)) {
+      const values = new Set(inner.getValues().map((v) => v.name));
+      check = (value, path) =>
+        typeof value === 'string' && values.has(value) ? value : fail(path(), `expected one of ${[...values].join(', ')}, got ${describe(value)}`);
+    } else if (isObjectType(inner)) {
+      let object = objects.get(inner);
+      if (!object) objects.set(inner, (object = compileObject(inner)));
+      const nested = object;
+      check = (value, path, depth) => nested(value, path, depth + 1);
+    } else {
+      check = (_value, path) => fail(path(), `unsupported payload type ${String(getNamedType(inner))}`);
+    }
+    return (value, path, depth) => {
+      if (value === null || value === undefined) {
+        if (required) fail(path(), 'is required');
+        return null;
+      }
+      return check(value, path, depth);
+    };
+  };
+
+  return { compileObject };
 }
 
-function checkObject(fields: Record<string, GraphQLField<unknown, unknown>>, value: unknown, path: string, depth: number): Record<string, unknown> {
-  if (depth > MAX_DEPTH) fail(path, 'is nested too deeply');
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, `expected an object, got ${describe(value)}`);
-  const input = value as Record<string, unknown>;
-  for (const key of Object.keys(input)) {
-    if (!(key in fields)) fail(`${path}.${key}`, `is not a field of this payload (fields: ${Object.keys(fields).join(', ')})`);
+const DATA_PATH: Path = () => 'data';
+const MAX_PAYLOAD_JSON = 64 * 1024;
+
+/**
+ * An upper bound of `JSON.stringify(value).length` without building the string (a character escapes to at
+ * most 6); Infinity where the bound is unknown (class instances, toJSON, undefined), so the caller measures.
+ */
+function jsonLengthBound(value: unknown, depth: number): number {
+  switch (typeof value) {
+    case 'string':
+      return 2 + 6 * value.length;
+    case 'number':
+      return 25;
+    case 'boolean':
+      return 5;
+    case 'object': {
+      if (value === null) return 4;
+      if (depth > 32) return Infinity;
+      let n = 2;
+      if (Array.isArray(value)) {
+        for (const item of value) n += 1 + jsonLengthBound(item, depth + 1);
+        return n;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if ((proto !== Object.prototype && proto !== null) || 'toJSON' in value) return Infinity;
+      for (const key in value) n += 4 + 6 * key.length + jsonLengthBound((value as Record<string, unknown>)[key], depth + 1);
+      return n;
+    }
+    default:
+      return Infinity;
   }
-  const out: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(fields)) {
-    const v = checkValue(field.type, input[name], `${path}.${name}`, depth);
-    if (v !== null) out[name] = v;
-  }
-  return out;
 }
+
+/** Whether the payload's JSON is larger than the cap; serializes only payloads that might be. */
+const tooLarge = (out: Record<string, unknown>) =>
+  jsonLengthBound(out, 0) > MAX_PAYLOAD_JSON && JSON.stringify(out).length > MAX_PAYLOAD_JSON;
 
 export function createPayloadValidator(schema: GraphQLSchema): PayloadValidator {
-  const payloadFields = new Map<EventTypeName, Record<string, GraphQLField<unknown, unknown>>>();
+  const { compileObject } = createCompiler();
+  const checks = new Map<EventTypeName, Check>();
   for (const spec of CATALOGUE) {
     const type = schema.getType(spec.graphqlType) as GraphQLObjectType | undefined;
     if (!type || !isObjectType(type)) throw new Error(`Schema has no object type ${spec.graphqlType} for ${spec.type}`);
     const fields = Object.fromEntries(Object.entries(type.getFields()).filter(([name]) => !EVENT_FIELDS.has(name)));
-    payloadFields.set(spec.type, fields);
+    checks.set(spec.type, compileObject(type, fields));
   }
   return {
     validate(type, data) {
-      const fields = payloadFields.get(type);
-      if (!fields) throw new ValidationError(`type: unknown event type ${JSON.stringify(type)}`, { details: { field: 'type' } });
-      const out = checkObject(fields, data, 'data', 0);
-      if (JSON.stringify(out).length > 64 * 1024) fail('data', `payload of ${getSpec(type).type} exceeds 64 KiB`);
+      const check = checks.get(type);
+      if (!check) throw new ValidationError(`type: unknown event type ${JSON.stringify(type)}`, { details: { field: 'type' } });
+      const out = check(data, DATA_PATH, 0) as Record<string, unknown>;
+      if (tooLarge(out)) fail('data', `payload of ${getSpec(type).type} exceeds 64 KiB`);
       return out;
     },
   };

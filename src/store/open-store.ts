@@ -2,9 +2,35 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { EventStore } from '../events/event-store.js';
+import type { WithAnalytics } from '../analytics/analytics-store.js';
+import type { WebhookStore } from '../webhooks/webhook-store.js';
 import { createSqliteEventStore } from './sqlite/sqlite-event-store.js';
+import { createSqliteWebhookStoreBeside } from './sqlite/sqlite-webhook-store.js';
 
-export async function openStore(config: Config, logger: Logger): Promise<EventStore> {
+/** The stores of one Herald, on one database. */
+export interface Stores {
+  /** The event log, with its analytics counters and `event_errors` on the same database. */
+  readonly events: EventStore & WithAnalytics;
+  readonly webhooks: WebhookStore;
+}
+
+/** The event store (see `openStore`) and the webhook store on the same database. */
+export async function openStores(config: Config, logger: Logger): Promise<Stores> {
+  const events = await openStore(config, logger);
+  try {
+    const db = (events as EventStore & { db?: unknown }).db;
+    if (events.kind === 'mongodb') {
+      const { createMongoWebhookStore } = await import('./mongo/mongo-webhook-store.js');
+      return { events, webhooks: await createMongoWebhookStore({ db: db as import('mongodb').Db }) };
+    }
+    return { events, webhooks: createSqliteWebhookStoreBeside(db as import('better-sqlite3').Database) };
+  } catch (error) {
+    await events.close();
+    throw error;
+  }
+}
+
+export async function openStore(config: Config, logger: Logger): Promise<EventStore & WithAnalytics> {
   if (config.mongodbUrl) {
     const { createMongoEventStore } = await import('./mongo/mongo-event-store.js');
     const store = await createMongoEventStore({ url: config.mongodbUrl, logger });

@@ -31,6 +31,19 @@ export function parseRetrySchedule(spec: string): number[] {
   });
 }
 
+/**
+ * Parses one duration in the schedule syntax (`500ms`, `30` = seconds, `5m`, `1.5h`, `5d`) into milliseconds.
+ * Used for duration settings such as `WEBHOOK_DISABLE_AFTER`.
+ * @throws {ConfigError} when `spec` is not a duration.
+ */
+export function parseDuration(spec: string): number {
+  const entry = spec.trim();
+  const match = ENTRY.exec(entry);
+  const ms = match ? Math.round(Number(match[1]) * UNIT_MS[(match[2] ?? 's') as keyof typeof UNIT_MS]) : NaN;
+  if (!Number.isSafeInteger(ms)) throw new ConfigError(`"${entry}" is not a duration (e.g. 0, 30, 500ms, 5s, 5m, 2h, 1d)`);
+  return ms;
+}
+
 export interface NextAttemptOptions {
   /** Attempts already made, at least 1. */
   readonly attempt: number;

@@ -91,10 +91,10 @@ function check(value: unknown, type: GraphQLOutputType, path: string): string[] 
 }
 
 describe('event catalogue', () => {
-  it('has 25 types across 7 domains with unique names', () => {
-    expect(CATALOGUE).toHaveLength(25);
-    expect(new Set(EVENT_TYPES).size).toBe(25);
-    expect(new Set(CATALOGUE.map((s) => s.graphqlType)).size).toBe(25);
+  it('has 26 types across 7 domains with unique names', () => {
+    expect(CATALOGUE).toHaveLength(26);
+    expect(new Set(EVENT_TYPES).size).toBe(26);
+    expect(new Set(CATALOGUE.map((s) => s.graphqlType)).size).toBe(26);
     expect(new Set(CATALOGUE.map((s) => s.domain))).toEqual(new Set(DOMAINS));
   });
 

@@ -23,13 +23,16 @@ import type { AppendResult, EventFilter, EventStore, ListOptions } from '../../e
 import type { EventId, HeraldEvent, NewEvent } from '../../events/model.js';
 import { StoreError } from '../../errors.js';
 import { timeBuckets } from '../time-buckets.js';
+import type { WithAnalytics } from '../../analytics/analytics-store.js';
+import { createMongoAnalytics, type MongoAnalytics } from './mongo-analytics.js';
+import { createMongoErrorStore } from './mongo-error-store.js';
 
 export interface MongoEventStoreOptions {
   /** Connection string. Never copied into error messages. */
   readonly url: string;
   /** Database name. @default the database in the URL path, else `herald` */
   readonly dbName?: string;
-  /** Most events written per insert round trip; larger appends are split. @default 500 */
+  /** Most events written per insert round trip; larger appends are split. @default 1000 */
   readonly maxBatch?: number;
   /** Receives warnings (index fallbacks, conflicting index options). @default silent */
   readonly logger?: { warn(obj: object, msg?: string): void };
@@ -38,7 +41,7 @@ export interface MongoEventStoreOptions {
 /** How expired events leave the log: a TTL index, a periodic `purgeBefore` run by the caller, or not at all. */
 export type RetentionMode = 'ttl' | 'purge' | 'off';
 
-export interface MongoEventStore extends EventStore {
+export interface MongoEventStore extends EventStore, WithAnalytics {
   readonly kind: 'mongodb';
   readonly db: Db;
   /**
@@ -98,7 +101,7 @@ const NAMESPACE_NOT_FOUND = 26;
 
 /** Creates the store: connects, creates indexes (idempotent) and aligns the seq counter with the log. */
 export async function createMongoEventStore(options: MongoEventStoreOptions): Promise<MongoEventStore> {
-  const maxBatch = options.maxBatch ?? 500;
+  const maxBatch = options.maxBatch ?? 1000;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
   const logger = options.logger ?? { warn() {} };
   const fail = (what: string, cause: unknown) => toStoreError(what, cause, options.url);
@@ -116,15 +119,19 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
   const events = db.collection<EventDoc>(EVENTS_COLLECTION);
   const counters = db.collection<CounterDoc>(COUNTERS_COLLECTION);
 
+  let analytics: MongoAnalytics;
+  let errors: WithAnalytics['errors'];
   try {
     await ensureIndexes(events, logger);
     await syncCounter(events, counters);
+    analytics = await createMongoAnalytics(db, EVENTS_COLLECTION, fail);
+    errors = await createMongoErrorStore(db, fail);
   } catch (cause) {
     await client.close().catch(() => {});
     throw fail('start-up', cause);
   }
 
-  const writer = createBatchWriter(events, counters);
+  const writer = withCounters(createBatchWriter(events, counters), analytics, logger);
   const queue = createGroupCommit(writer, maxBatch);
   let closed = false;
   let ttlSupported: Promise<boolean> | undefined;
@@ -141,6 +148,8 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
   return {
     kind: 'mongodb',
     db,
+    analytics,
+    errors,
 
     async append(batch) {
       if (closed) throw new StoreError('MongoDB event log: append after close');
@@ -364,6 +373,28 @@ function createBatchWriter(events: Collection<EventDoc>, counters: Collection<Co
       outcomes[i] = 'error' in target ? target : { event: target.event, duplicate: true };
     }
     return outcomes as Outcome[];
+  };
+}
+
+/**
+ * Counts each written batch in `event_analytics` after its insert (see mongo-analytics.ts for the crash
+ * window). A counter failure is logged, not thrown: the events are already durable, and failing the append
+ * would make publishers retry and duplicate them.
+ */
+function withCounters(
+  write: (items: readonly Item[]) => Promise<Outcome[]>,
+  analytics: MongoAnalytics,
+  logger: Logger,
+): (items: readonly Item[]) => Promise<Outcome[]> {
+  return async (items) => {
+    const outcomes = await write(items);
+    const fresh = outcomes.flatMap((o) => ('event' in o && !o.duplicate ? [o.event] : []));
+    try {
+      await analytics.count(fresh);
+    } catch (error) {
+      logger.warn({ err: error, events: fresh.length }, 'event_analytics counters not updated for a batch');
+    }
+    return outcomes;
   };
 }
 

@@ -1,0 +1,117 @@
+/**
+ * Event export: keyset pages of the log in seq order, encoded as JSON (one array), NDJSON or CSV one page at
+ * a time, so an export of any size holds one page in memory. The HTTP route is src/transport/export.ts.
+ */
+import type { EventStore } from '../events/event-store.js';
+import { encodeCursor, type HeraldEvent } from '../events/model.js';
+
+export type ExportFormat = 'json' | 'ndjson' | 'csv';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'ndjson', 'csv'];
+
+/**
+ * CSV columns, in this order, always all present. `cursor` is the event's position in the log; `type` the
+ * snake_case name; `roles` joined with `|`; `timestamp` ISO-8601 UTC with ms; `data` the payload as JSON.
+ * Empty cells stand for null. JSON and NDJSON records carry the same fields (roles as an array, data as an object).
+ */
+export const CSV_COLUMNS = ['id', 'cursor', 'type', 'level', 'userId', 'roles', 'source', 'timestamp', 'data'] as const;
+
+export interface ExportRecord {
+  readonly id: string;
+  readonly cursor: string;
+  readonly type: string;
+  readonly level: string;
+  readonly userId: string | null;
+  readonly roles: readonly string[];
+  readonly source: string;
+  readonly timestamp: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export const toExportRecord = (event: HeraldEvent): ExportRecord => ({
+  id: event.id,
+  cursor: encodeCursor(event.seq),
+  type: event.type,
+  level: event.level,
+  userId: event.userId,
+  roles: event.roles,
+  source: event.source,
+  timestamp: new Date(event.timestamp).toISOString(),
+  data: event.data,
+});
+
+/** RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
+export function csvCell(value: string | null): string {
+  if (value === null) return '';
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function csvRow(record: ExportRecord): string {
+  const cells = [
+    record.id,
+    record.cursor,
+    record.type,
+    record.level,
+    record.userId,
+    record.roles.join('|'),
+    record.source,
+    record.timestamp,
+    JSON.stringify(record.data),
+  ];
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+export interface ExportEncoding {
+  readonly contentType: string;
+  readonly extension: string;
+  readonly head: string;
+  /** Encodes one page; `first` is true for the export's first page. */
+  page(events: readonly HeraldEvent[], first: boolean): string;
+  readonly tail: string;
+}
+
+export function exportEncoding(format: ExportFormat): ExportEncoding {
+  switch (format) {
+    case 'csv':
+      return {
+        contentType: 'text/csv; charset=utf-8',
+        extension: 'csv',
+        head: `${CSV_COLUMNS.join(',')}\r\n`,
+        page: (events) => events.map((e) => csvRow(toExportRecord(e))).join(''),
+        tail: '',
+      };
+    case 'ndjson':
+      return {
+        contentType: 'application/x-ndjson',
+        extension: 'ndjson',
+        head: '',
+        page: (events) => events.map((e) => `${JSON.stringify(toExportRecord(e))}\n`).join(''),
+        tail: '',
+      };
+    case 'json':
+      return {
+        contentType: 'application/json; charset=utf-8',
+        extension: 'json',
+        head: '[',
+        page: (events, first) => events.map((e, i) => `${first && i === 0 ? '\n' : ',\n'}${JSON.stringify(toExportRecord(e))}`).join(''),
+        tail: '\n]\n',
+      };
+  }
+}
+
+export interface ExportRange {
+  /** Inclusive, ms. */
+  readonly from?: number;
+  /** Exclusive, ms. */
+  readonly to?: number;
+}
+
+/** Pages of events in `[from, to)`, oldest first (seq order), `pageSize` per store read. */
+export async function* exportPages(store: EventStore, range: ExportRange, pageSize = 1000): AsyncGenerator<HeraldEvent[]> {
+  let afterSeq: number | undefined;
+  for (;;) {
+    const page = await store.list({ filter: { from: range.from, to: range.to }, afterSeq, order: 'ASC', limit: pageSize });
+    if (page.length > 0) yield page;
+    if (page.length < pageSize) return;
+    afterSeq = page[page.length - 1]!.seq;
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * WebhookStore on MongoDB, sharing the event store's connection. Uses only what FerretDB v1 supports too:
+ * CRUD, unordered inserts, `findOneAndUpdate` with sort, `bulkWrite`, unique compound indexes and a
+ * `$match`/`$group` pipeline. No transactions: each claim is one atomic `findOneAndUpdate`, results are applied
+ * only while the claim's `leaseId` still holds the delivery, and the enqueuer's cursor is written after its
+ * deliveries (a crash in between re-inserts nothing: the (endpointId, eventId) index is unique).
+ *
+ * FerretDB v1 does not isolate concurrent updates of one document (two `findOneAndUpdate`s can both match and
+ * "win" it; checked in test/integration/webhooks-store.test.ts). Claims are therefore also serialized within
+ * the process, which makes them exclusive on FerretDB for a single Herald instance; across instances only real
+ * MongoDB guarantees it.
+ */
+import { MongoBulkWriteError, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
+import type { AttemptRecord, DeliveryQuery, WebhookStore } from '../../webhooks/webhook-store.js';
+import type { DeliveryAttempt, DeliveryId, EndpointId, WebhookDelivery, WebhookEndpoint } from '../../webhooks/model.js';
+import { StoreError } from '../../errors.js';
+
+export interface MongoWebhookStoreOptions {
+  /** The database of the event store; its client is owned (and closed) by the event store. */
+  readonly db: Db;
+}
+
+export const WEBHOOK_COLLECTIONS = {
+  endpoints: 'webhook_endpoints',
+  deliveries: 'webhook_deliveries',
+  attempts: 'webhook_attempts',
+  cursor: 'webhook_cursor',
+} as const;
+
+type EndpointDoc = Omit<WebhookEndpoint, 'id'> & { _id: string };
+type DeliveryDoc = Omit<WebhookDelivery, 'id'> & { _id: string };
+type AttemptDoc = DeliveryAttempt & { endpointId: string };
+interface CursorDoc {
+  _id: string;
+  seq: number;
+}
+
+const CURSOR = 'enqueuer';
+const DUPLICATE_KEY = 11000;
+const CHUNK = 1000;
+
+const toEndpoint = ({ _id, ...doc }: EndpointDoc): WebhookEndpoint => ({ ...doc, id: _id as EndpointId });
+const toDelivery = ({ _id, ...doc }: DeliveryDoc): WebhookDelivery => ({ ...doc, id: _id as DeliveryId });
+const toAttempt = ({ endpointId: _endpointId, _id: _ignored, ...doc }: AttemptDoc & { _id?: unknown }): DeliveryAttempt => doc;
+const endpointDoc = ({ id, ...endpoint }: WebhookEndpoint): EndpointDoc => ({ ...endpoint, _id: id });
+const deliveryDoc = ({ id, ...delivery }: WebhookDelivery): DeliveryDoc => ({ ...delivery, _id: id });
+
+/** Inserts documents, ignoring duplicate-key refusals; @returns how many were inserted. */
+async function insertIgnoringDuplicates<T extends { _id: string }>(collection: Collection<T>, docs: readonly T[]): Promise<number> {
+  if (docs.length === 0) return 0;
+  try {
+    const result = await collection.insertMany(docs as never[], { ordered: false });
+    return result.insertedCount;
+  } catch (error) {
+    if (error instanceof MongoBulkWriteError) {
+      const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      if (errors.every((e) => e.code === DUPLICATE_KEY)) return error.result.insertedCount;
+    }
+    throw error;
+  }
+}
+
+const chunks = <T>(items: readonly T[], size = CHUNK): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+export async function createMongoWebhookStore(options: MongoWebhookStoreOptions): Promise<WebhookStore> {
+  const { db } = options;
+  const endpoints = db.collection<EndpointDoc>(WEBHOOK_COLLECTIONS.endpoints);
+  const deliveries = db.collection<DeliveryDoc>(WEBHOOK_COLLECTIONS.deliveries);
+  const attempts = db.collection<AttemptDoc>(WEBHOOK_COLLECTIONS.attempts);
+  const cursor = db.collection<CursorDoc>(WEBHOOK_COLLECTIONS.cursor);
+
+  const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (cause) {
+      if (cause instanceof StoreError) throw cause;
+      const code = cause instanceof MongoServerError ? ` ${String(cause.code ?? '')}` : '';
+      throw new StoreError(`MongoDB webhook store: ${what} failed (${cause instanceof Error ? cause.name : 'Error'}${code})`, { cause });
+    }
+  };
+
+  await guard('start-up', async () => {
+    // createIndex is idempotent for an identical spec: safe on every start.
+    await endpoints.createIndex({ ownerId: 1, createdAt: 1 }, { name: 'owner_created' });
+    await deliveries.createIndex({ endpointId: 1, eventId: 1 }, { name: 'endpoint_event', unique: true });
+    await deliveries.createIndex({ endpointId: 1, status: 1, nextAttemptAt: 1 }, { name: 'endpoint_due' });
+    await deliveries.createIndex({ status: 1, nextAttemptAt: 1 }, { name: 'due' });
+    await deliveries.createIndex({ endpointId: 1, _id: -1 }, { name: 'endpoint_log' });
+    await deliveries.createIndex({ createdAt: 1 }, { name: 'created' });
+    await attempts.createIndex({ deliveryId: 1, n: 1 }, { name: 'delivery_n' });
+    await attempts.createIndex({ endpointId: 1 }, { name: 'endpoint' });
+  });
+
+  // One claim at a time in this process (see the FerretDB note above).
+  let claimChain: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
+    const result = claimChain.then(fn, fn);
+    claimChain = result.catch(() => {});
+    return result;
+  };
+
+  const removeDeliveries = async (filter: Filter<DeliveryDoc>): Promise<number> => {
+    let removed = 0;
+    for (;;) {
+      const ids = (await deliveries.find(filter, { projection: { _id: 1 } }).limit(CHUNK).toArray()).map((d) => d._id);
+      if (ids.length === 0) return removed;
+      await attempts.deleteMany({ deliveryId: { $in: ids as DeliveryId[] } });
+      removed += (await deliveries.deleteMany({ _id: { $in: ids } })).deletedCount;
+    }
+  };
+
+  return {
+    kind: 'mongodb',
+
+    insertEndpoint: (endpoint) => guard('insertEndpoint', async () => void (await endpoints.insertOne(endpointDoc(endpoint)))),
+    getEndpoint: (id) =>
+      guard('getEndpoint', async () => {
+        const doc = await endpoints.findOne({ _id: id });
+        return doc ? toEndpoint(doc) : null;
+      }),
+    listEndpoints: ({ ownerId } = {}) =>
+      guard('listEndpoints', async () =>
+        (await endpoints.find(ownerId === undefined ? {} : { ownerId }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toEndpoint),
+      ),
+    countEndpoints: (ownerId) => guard('countEndpoints', () => endpoints.countDocuments({ ownerId })),
+    updateEndpoint: (id, patch, updatedAt) =>
+      guard('updateEndpoint', async () => {
+        const set: Record<string, unknown> = { updatedAt };
+        for (const [key, value] of Object.entries(patch)) if (value !== undefined) set[key] = value;
+        const doc = await endpoints.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' });
+        return doc ? toEndpoint(doc) : null;
+      }),
+    deleteEndpoint: (id) =>
+      guard('deleteEndpoint', async () => {
+        await attempts.deleteMany({ endpointId: id });
+        await deliveries.deleteMany({ endpointId: id });
+        return (await endpoints.deleteOne({ _id: id })).deletedCount > 0;
+      }),
+
+    readCursor: () => guard('readCursor', async () => (await cursor.findOne({ _id: CURSOR }))?.seq ?? null),
+    enqueue: (list, seq) =>
+      guard('enqueue', async () => {
+        let inserted = 0;
+        for (const chunk of chunks(list)) inserted += await insertIgnoringDuplicates(deliveries, chunk.map(deliveryDoc));
+        if (seq !== undefined) await cursor.updateOne({ _id: CURSOR }, { $set: { seq } }, { upsert: true });
+        return inserted;
+      }),
+    requeue: (list) =>
+      guard('requeue', async () => {
+        let queued = 0;
+        for (const chunk of chunks(list)) {
+          queued += await insertIgnoringDuplicates(deliveries, chunk.map(deliveryDoc));
+          const ops: AnyBulkWriteOperation<DeliveryDoc>[] = chunk.map((d) => ({
+            updateOne: {
+              filter: { endpointId: d.endpointId, eventId: d.eventId, status: { $ne: 'pending' } },
+              update: {
+                $set: { status: 'pending', scheduleStep: 0, nextAttemptAt: d.nextAttemptAt, updatedAt: d.updatedAt, lastError: null, leaseUntil: 0, leaseId: null },
+              },
+            },
+          }));
+          queued += (await deliveries.bulkWrite(ops, { ordered: false })).modifiedCount;
+        }
+        return queued;
+      }),
+
+    dueEndpoints: (now, limit) =>
+      guard('dueEndpoints', async () => {
+        const rows = await deliveries
+          .aggregate<{ _id: string }>([
+            { $match: { status: 'pending', nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } } },
+            { $group: { _id: '$endpointId' } },
+            { $limit: limit },
+          ])
+          .toArray();
+        return rows.map((r) => r._id as EndpointId);
+      }),
+    claim: (endpointId, now, leaseUntil, leaseId, limit) =>
+      guard('claim', () => serialized(async () => {
+        const claimed: WebhookDelivery[] = [];
+        while (claimed.length < limit) {
+          const doc = await deliveries.findOneAndUpdate(
+            { endpointId, status: 'pending', nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } },
+            { $set: { leaseUntil, leaseId } },
+            { sort: { nextAttemptAt: 1, eventSeq: 1 }, returnDocument: 'after' },
+          );
+          if (!doc) break;
+          claimed.push(toDelivery(doc));
+        }
+        return claimed;
+      })),
+    complete: (records: readonly AttemptRecord[]) =>
+      guard('complete', async () => {
+        if (records.length === 0) return;
+        await deliveries.bulkWrite(
+          records.map(({ deliveryId, leaseId, update }) => ({
+            updateOne: { filter: { _id: deliveryId, leaseId }, update: { $set: { ...update, leaseUntil: 0, leaseId: null } } },
+          })),
+          { ordered: false },
+        );
+        await attempts.insertMany(
+          records.map(({ endpointId, attempt }) => ({ ...attempt, endpointId })),
+          { ordered: false },
+        );
+      }),
+    release: (ids, leaseId) =>
+      guard('release', async () => {
+        if (ids.length) await deliveries.updateMany({ _id: { $in: [...ids] }, leaseId }, { $set: { leaseUntil: 0, leaseId: null } });
+      }),
+    releaseStaleLeases: async () => 0,
+
+    getDelivery: (id) =>
+      guard('getDelivery', async () => {
+        const doc = await deliveries.findOne({ _id: id });
+        return doc ? toDelivery(doc) : null;
+      }),
+    listDeliveries: ({ endpointId, status, beforeId, limit }: DeliveryQuery) =>
+      guard('listDeliveries', async () => {
+        const filter: Filter<DeliveryDoc> = {
+          endpointId,
+          ...(status === undefined ? {} : { status }),
+          ...(beforeId === undefined ? {} : { _id: { $lt: beforeId } }),
+        };
+        return (await deliveries.find(filter).sort({ _id: -1 }).limit(limit).toArray()).map(toDelivery);
+      }),
+    listAttempts: (ids) =>
+      guard('listAttempts', async () => {
+        if (ids.length === 0) return [];
+        const docs = await attempts.find({ deliveryId: { $in: [...ids] } }).sort({ deliveryId: 1, n: 1, at: 1 }).toArray();
+        return docs.map(toAttempt);
+      }),
+    purgeBefore: (before) => guard('purgeBefore', () => removeDeliveries({ createdAt: { $lt: before }, status: { $ne: 'pending' } })),
+
+    async close() {
+      // The connection belongs to the event store.
+    },
+  };
+}

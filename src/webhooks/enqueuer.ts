@@ -1,0 +1,170 @@
+/**
+ * Fills the outbox: a durable consumer of the event log. It keeps its own cursor in the webhook store, reads
+ * the events after it in seq order, inserts one delivery per (matching endpoint, event) — idempotently — and
+ * only then advances the cursor. A crash between an event's commit and its deliveries' insert therefore loses
+ * nothing: the next pass (after each commit, every `pollMs`, and at start-up) reads the event again.
+ * No transaction spans the two stores, so this works on FerretDB as well.
+ */
+import type { EventStore } from '../events/event-store.js';
+import type { HeraldEvent } from '../events/model.js';
+import type { EndpointDirectory } from './directory.js';
+import type { PresenceLog } from './presence.js';
+import { newDelivery, type EndpointId, type WebhookDelivery } from './model.js';
+import type { WebhookStore } from './webhook-store.js';
+
+export interface EnqueuerOptions {
+  readonly events: Pick<EventStore, 'list' | 'lastSeq'>;
+  readonly store: Pick<WebhookStore, 'readCursor' | 'enqueue'>;
+  readonly directory: EndpointDirectory;
+  readonly presence: PresenceLog;
+  /** Delay before a delivery's first attempt (the retry schedule's first entry). @default 0 */
+  readonly firstDelayMs?: number;
+  /** Events read per store round trip. @default 500 */
+  readonly batchSize?: number;
+  /** Safety-net pass interval (commits also trigger passes). @default 1000 */
+  readonly pollMs?: number;
+  /**
+   * How long a fresh event that matches a `WHEN_OFFLINE` endpoint may wait for its presence to be recorded
+   * (the pass can read an event before its publisher has announced it on the bus). @default 1000
+   */
+  readonly presenceGraceMs?: number;
+  /** Called with the endpoints that received new deliveries, and the events they are for. */
+  readonly onEnqueued?: (endpointIds: ReadonlySet<EndpointId>, events: readonly HeraldEvent[]) => void;
+  readonly onError?: (error: unknown) => void;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+export interface Enqueuer {
+  /** Reads the cursor (starting at the end of the log on first run) and runs a first pass. */
+  start(): Promise<void>;
+  /** Schedules a pass soon; passes never overlap. */
+  trigger(): void;
+  /** Stops polling and waits for the running pass. */
+  stop(): Promise<void>;
+}
+
+export function createEnqueuer(options: EnqueuerOptions): Enqueuer {
+  const { events, store, directory, presence } = options;
+  const batchSize = options.batchSize ?? 500;
+  const pollMs = options.pollMs ?? 1_000;
+  const graceMs = options.presenceGraceMs ?? 1_000;
+  const firstDelayMs = options.firstDelayMs ?? 0;
+  const now = options.now ?? Date.now;
+  const onError = options.onError ?? (() => {});
+
+  let cursor = 0;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = true;
+  let poll: NodeJS.Timeout | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+
+  /** Deliveries for one event, or undefined to wait for its presence. */
+  const deliveriesFor = (event: HeraldEvent, at: number): WebhookDelivery[] | undefined => {
+    const out: WebhookDelivery[] = [];
+    for (const endpoint of directory.candidates(event)) {
+      if (endpoint.mode === 'WHEN_OFFLINE') {
+        const live = presence.wasLive(event.id, endpoint.ownerId);
+        if (live === undefined && !presence.seen(event.id) && at - event.timestamp < graceMs) return undefined;
+        if (live === true) continue;
+      }
+      out.push(newDelivery(endpoint, event, at, firstDelayMs));
+    }
+    return out;
+  };
+
+  /** One batch; @returns whether there may be more to read now. */
+  const step = async (): Promise<boolean> => {
+    const batch = await events.list({ filter: {}, afterSeq: cursor, order: 'ASC', limit: batchSize });
+    if (batch.length === 0) return false;
+    const at = now();
+    const deliveries: WebhookDelivery[] = [];
+    const used: HeraldEvent[] = [];
+    let upto = cursor;
+    let waiting = false;
+    for (const event of batch) {
+      const found = deliveriesFor(event, at);
+      if (found === undefined) {
+        waiting = true;
+        break;
+      }
+      if (found.length) used.push(event);
+      deliveries.push(...found);
+      upto = event.seq;
+    }
+    if (upto !== cursor) {
+      await store.enqueue(deliveries, upto);
+      for (const event of batch) {
+        if (event.seq > upto) break;
+        presence.forget(event.id);
+      }
+      cursor = upto;
+      if (deliveries.length) options.onEnqueued?.(new Set(deliveries.map((d) => d.endpointId)), used);
+    }
+    if (waiting) {
+      if (!graceTimer && !stopped) {
+        graceTimer = setTimeout(() => {
+          graceTimer = undefined;
+          trigger();
+        }, Math.min(graceMs, 100));
+      }
+      return false;
+    }
+    return batch.length === batchSize;
+  };
+
+  const pass = async () => {
+    let more = false;
+    try {
+      // Bounded, then re-scheduled through setImmediate: a large backlog yields to the event loop.
+      for (let i = 0; i < 10 && !stopped; i++) {
+        more = await step();
+        if (!more) break;
+      }
+    } catch (error) {
+      more = false;
+      onError(error);
+    }
+    running = undefined;
+    if (more || again) {
+      again = false;
+      trigger();
+    }
+  };
+
+  const trigger = () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = new Promise<void>((resolve) => setImmediate(resolve)).then(pass);
+  };
+
+  return {
+    async start() {
+      const stored = await store.readCursor();
+      if (stored === null) {
+        // First run: events already in the log predate every endpoint.
+        cursor = await events.lastSeq();
+        await store.enqueue([], cursor);
+      } else {
+        cursor = stored;
+      }
+      stopped = false;
+      poll = setInterval(trigger, pollMs);
+      poll.unref();
+      trigger();
+      await running;
+    },
+    trigger,
+    async stop() {
+      stopped = true;
+      if (poll) clearInterval(poll);
+      if (graceTimer) clearTimeout(graceTimer);
+      graceTimer = undefined;
+      await running;
+    },
+  };
+}
