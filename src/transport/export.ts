@@ -69,7 +69,7 @@ export function useExport(options: ExportOptions): Plugin {
   const { store, verifier, logger } = options;
 
   return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
+    async onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
       if (url.pathname !== path) return;
       if (request.method !== 'GET') {
         endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET' } }));
@@ -116,6 +116,8 @@ export function useExport(options: ExportOptions): Plugin {
             done = true;
             logger.error({ err: error }, 'export aborted: reading the event log failed');
             controller.error(error);
+            // A 200 is already on the wire: only a broken connection tells the client the file is incomplete.
+            (serverContext as { res?: { destroy(error?: Error): void } } | undefined)?.res?.destroy();
           }
         },
         async cancel() {

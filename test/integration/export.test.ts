@@ -146,3 +146,41 @@ function parseCsv(text: string): string[][] {
   if (cell || row.length) row.push(cell), rows.push(row);
   return rows;
 }
+
+describe('GET /export when the log fails mid-export', () => {
+  it('breaks the connection so the client sees an incomplete download, not a complete file', async () => {
+    const { createServer } = await import('node:http');
+    const { createSchema, createYoga } = await import('graphql-yoga');
+    const { useExport } = await import('../../src/transport/export.js');
+    const { createTokenVerifier, signDevToken } = await import('../../src/auth/tokens.js');
+    const { createLogger } = await import('../../src/log.js');
+    const secret = 'export-abort-test-secret-0123456789abcdef';
+    let reads = 0;
+    const event = (seq: number) => ({ id: `evt_${seq}`, seq, type: 'order_created', level: 'HIGH', userId: null, roles: [], source: 's', timestamp: 0, data: {}, deliveryId: null, idempotencyKey: null });
+    const store = {
+      kind: 'failing',
+      async list() {
+        if (++reads > 1) throw new Error('disk on fire');
+        return Array.from({ length: 1000 }, (_, i) => event(i + 1));
+      },
+    } as never;
+    const yoga = createYoga({
+      schema: createSchema({ typeDefs: 'type Query { ok: Boolean }' }),
+      plugins: [useExport({ store, verifier: createTokenVerifier({ secret, secretSource: 'env' }), logger: createLogger('silent') })],
+    });
+    const http = createServer(yoga);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = http.address() as { port: number };
+      const response = await fetch(`http://127.0.0.1:${port}/export?format=ndjson`, {
+        headers: { authorization: `Bearer ${signDevToken(secret, { sub: 'adm', role: 'admin' })}` },
+      });
+      expect(response.status).toBe(200);
+      await expect(response.text()).rejects.toThrow();
+      expect(reads).toBe(2);
+    } finally {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    }
+  });
+});

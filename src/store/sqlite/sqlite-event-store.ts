@@ -24,11 +24,9 @@ export interface SqliteEventStoreOptions {
    */
   readonly synchronous?: 'FULL' | 'NORMAL';
   /**
-   * Most events written per transaction when appends queue up (group commit). Batches only grow this large
-   * when that many events are waiting, i.e. under saturation, where fewer commits mean more throughput;
-   * a lone event is still written at the end of its event-loop turn.
-   * A flush writes everything waiting before it yields, whatever this is: it bounds the transaction, not
-   * the time the event loop is busy.
+   * Most events per transaction (group commit). A flush writes everything waiting before it yields, in
+   * transactions of at most this many events: a larger value means fewer commits under saturation, not a
+   * longer stall. A lone event is still written at the end of its event-loop turn.
    * @default 10000
    */
   readonly maxBatch?: number;
