@@ -195,14 +195,16 @@ export async function createMongoWebhookStore(options: MongoWebhookStoreOptions)
     complete: (records: readonly AttemptRecord[]) =>
       guard('complete', async () => {
         if (records.length === 0) return;
+        // The attempt is logged before the delivery's status moves, so a reader that sees the new
+        // status always finds the attempt that caused it (no transaction spans the two collections).
+        await attempts.insertMany(
+          records.map(({ endpointId, attempt }) => ({ ...attempt, endpointId })),
+          { ordered: false },
+        );
         await deliveries.bulkWrite(
           records.map(({ deliveryId, leaseId, update }) => ({
             updateOne: { filter: { _id: deliveryId, leaseId }, update: { $set: { ...update, leaseUntil: 0, leaseId: null } } },
           })),
-          { ordered: false },
-        );
-        await attempts.insertMany(
-          records.map(({ endpointId, attempt }) => ({ ...attempt, endpointId })),
           { ordered: false },
         );
       }),
