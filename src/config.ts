@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import type { WebhookSettings } from './webhooks/webhooks.js';
 import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseRetrySchedule } from './webhooks/retry-schedule.js';
 
 const bool = z
@@ -85,17 +86,8 @@ export interface JwtConfig {
   readonly secretSource: 'env' | 'generated' | 'dev-file' | 'none';
 }
 
-/** Webhook delivery settings (see docs/webhooks.md). */
-export interface WebhookConfig {
-  /** Delays in ms before each attempt; entry 0 is the first attempt's. */
-  readonly retrySchedule: readonly number[];
-  readonly allowHttp: boolean;
-  readonly allowPrivateNetworks: boolean;
-  readonly concurrency: number;
-  readonly endpointConcurrency: number;
-  readonly disableAfterMs: number;
-  readonly retryAfterCapMs: number;
-}
+/** Webhook delivery settings (see docs/webhooks.md); the webhooks module owns their shape. */
+export type WebhookConfig = WebhookSettings;
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';

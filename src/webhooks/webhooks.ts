@@ -21,6 +21,7 @@ import type { WebhookStore } from './webhook-store.js';
 
 /** The settings of `Config.webhooks` (see src/config.ts for defaults). */
 export interface WebhookSettings {
+  /** Delays in ms before each attempt; entry 0 is the first attempt's. */
   readonly retrySchedule: readonly number[];
   readonly allowHttp: boolean;
   readonly allowPrivateNetworks: boolean;
