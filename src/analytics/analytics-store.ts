@@ -3,6 +3,8 @@
  * store's `append` (SQLite: in the insert's transaction; MongoDB: right after the insert), so reading them
  * costs the same at 1 000 or 10 000 000 events. Domain code depends on this interface only.
  */
+import type { ErrorStore } from './error-store.js';
+
 /** What a daily counter counts: every event, or events of one type, source or level. */
 export type CounterDimension = 'total' | 'type' | 'source' | 'level';
 
@@ -42,8 +44,9 @@ export interface AnalyticsStore {
    */
   userActivity(userId: string, from: number): Promise<ActivityCell[]>;
   /**
-   * Deletes minute buckets older than `before`. Daily and hourly counters are kept (a few dozen small
-   * rows per day): summaries of days past the log's retention stay available.
+   * Deletes minute buckets that start before `before`. Daily and hourly counters are kept (a few dozen
+   * small rows per day): summaries of days past the log's retention stay available.
+   * @returns how many records went (rows on SQLite, hour documents on MongoDB).
    */
   purgeBefore(before: number): Promise<number>;
 }
@@ -51,5 +54,5 @@ export interface AnalyticsStore {
 /** An event store that also keeps the analytics side (counters, `event_errors`) next to its log. */
 export interface WithAnalytics {
   readonly analytics: AnalyticsStore;
-  readonly errors: import('./error-store.js').ErrorStore;
+  readonly errors: ErrorStore;
 }

@@ -73,6 +73,11 @@ export function createEventGenerator(options: GeneratorOptions = {}): EventGener
   };
   const payloads = new Map(EVENT_TYPES.map((type) => [type, examplePayload(type)]));
   let counter = 0;
+  // A delivery's ~15 events (status, location, ETA) happen within its lifetime, spread over ~1000 events of
+  // the whole stream; ids look random, like the catalogue's examples (`dlv_3Hm8ZpL1`).
+  const EVENTS_PER_DELIVERY = 15;
+  const LIFETIME_EVENTS = 1000;
+  const opaque = (prefix: string, n: number) => `${prefix}_${(Math.imul(n + 1, 2654435761) >>> 0).toString(36).padStart(7, '0')}${(n % 36).toString(36)}`;
 
   return {
     next() {
@@ -82,8 +87,9 @@ export function createEventGenerator(options: GeneratorOptions = {}): EventGener
       const role = spec.audience[0] as Role | undefined;
       const userId = role ? userOf(role) : null;
       const data: Record<string, unknown> = { ...payloads.get(type)! };
-      if ('deliveryId' in data) data['deliveryId'] = `dlv_${counter % 200_000}`;
-      if ('orderId' in data) data['orderId'] = `ord_${counter % 300_000}`;
+      const delivery = Math.max(0, Math.floor((counter - Math.floor(random() * LIFETIME_EVENTS)) / EVENTS_PER_DELIVERY));
+      if ('deliveryId' in data) data['deliveryId'] = opaque('dlv', delivery);
+      if ('orderId' in data) data['orderId'] = opaque('ord', delivery);
       if ('customerId' in data && role === 'customer') data['customerId'] = userId;
       return { type, userId, source: SOURCE_OF[spec.domain] ?? 'monitor', data };
     },

@@ -4,16 +4,13 @@
  * the seeded data and times the admin queries over HTTP and an export's memory. Traffic goes to 127.0.0.1 only;
  * every loop is bounded in count and time.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import type { Db } from 'mongodb';
-import { createHerald, type Herald } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
+import { fileURLToPath } from 'node:url';
 import { signDevToken } from '../../src/auth/tokens.js';
 import { createHub } from '../../src/events/hub.js';
 import { createLocalEventBus } from '../../src/events/event-bus.js';
@@ -68,10 +65,55 @@ export interface StoreBenchResult {
 const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
 const DAY = 86_400_000;
 
-const gc: () => void = (() => {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-})();
+/** The benchmark's server: a child process (test/bench/serve.ts) reporting its own RSS every 25 ms. */
+interface BenchServer {
+  readonly url: string;
+  readonly token: string;
+  /** RSS samples reported since the last call, in bytes. */
+  takeRss(): number[];
+  /** Collects garbage in the server. */
+  gc(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startBenchServer(env: Record<string, string>): Promise<BenchServer> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./serve.ts', import.meta.url))], {
+    env: { ...process.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', JWT_SECRET, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let rss: number[] = [];
+  let onGc: (() => void) | undefined;
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('rss ')) rss.push(Number(line.slice(4)));
+      else if (line === 'gc-done') onGc?.();
+      else if (line.startsWith('{')) resolve((JSON.parse(line) as { url: string }).url);
+    });
+  });
+  return {
+    url,
+    token: signDevToken(JWT_SECRET, { sub: 'bench-admin', role: 'admin' }),
+    takeRss: () => {
+      const taken = rss;
+      rss = [];
+      return taken;
+    },
+    gc: () =>
+      new Promise<void>((resolve) => {
+        onGc = resolve;
+        child.stdin!.write('gc\n');
+      }),
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
 
 /** Timestamp of the i-th of n events spread evenly over [start, start + span). */
 const timestampOf = (i: number, n: number, start: number, span: number) => start + Math.floor((i * span) / n);
@@ -165,7 +207,7 @@ async function hubIngest(store: EventStore, options: StoreBenchOptions, start: n
 // ---------------------------------------------------------------------------------------------
 // Queries over HTTP
 
-async function timeQueries(server: { url: string; token: string }, options: StoreBenchOptions, generator: ReturnType<typeof createEventGenerator>) {
+async function timeQueries(server: BenchServer, options: StoreBenchOptions, generator: ReturnType<typeof createEventGenerator>) {
   const gql = async (query: string, variables: Record<string, unknown> = {}) => {
     const response = await fetch(`${server.url}/graphql`, {
       method: 'POST',
@@ -210,18 +252,16 @@ async function timeQueries(server: { url: string; token: string }, options: Stor
 }
 
 /**
- * Streams the whole log through GET /export, discarding it, while sampling this process's RSS. Stops after
- * `maxSeconds` (a slow store): the figures are then for the part exported, flagged `partial`.
+ * Streams the whole log through GET /export, discarding it, while the server reports its RSS. Idle is the
+ * server's RSS after a GC with no request in flight. Stops after `maxSeconds` (a slow store): the figures are
+ * then for the part exported, flagged `partial`.
  */
-async function timeExport(server: { url: string; token: string }, format: ExportFormat, maxSeconds: number) {
-  gc();
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  gc();
-  const idleRss = process.memoryUsage.rss();
-  let peakRss = idleRss;
-  const timer = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  }, 25);
+async function timeExport(server: BenchServer, format: ExportFormat, maxSeconds: number) {
+  await server.gc();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  server.takeRss();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const idleRss = Math.max(...server.takeRss());
   const started = performance.now();
   let bytes = 0;
   let rows = 0;
@@ -240,11 +280,11 @@ async function timeExport(server: { url: string; token: string }, format: Export
       if (done) break;
       bytes += value.byteLength;
       for (let i = 0; i < value.length; i++) if (value[i] === 10) rows++;
-      peakRss = Math.max(peakRss, process.memoryUsage.rss());
     }
   } finally {
-    clearInterval(timer);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the last samples
   }
+  const peakRss = Math.max(idleRss, ...server.takeRss());
   // CSV and NDJSON end each record with a newline; the CSV header is one more line (JSON arrays: brackets).
   if (!partial && (format === 'csv' || format === 'json')) rows -= 1;
   return { rows, bytes, seconds: (performance.now() - started) / 1000, idleRss, peakRss, partial };
@@ -257,7 +297,7 @@ async function benchStore(kind: StoreKind, options: StoreBenchOptions): Promise<
   const dataDir = mkdtempSync(join(tmpdir(), `herald-bench-${kind}-`));
   const rawDir = mkdtempSync(join(tmpdir(), `herald-bench-${kind}-raw-`));
   let mongo: TestMongo | undefined;
-  let herald: Herald | undefined;
+  let server: BenchServer | undefined;
   try {
     let mongoUrl: string | undefined;
     if (kind === 'mongo') {
@@ -279,26 +319,15 @@ async function benchStore(kind: StoreKind, options: StoreBenchOptions): Promise<
     await store.close();
     log(`[${kind}] hub: ${rate(hub.events / hub.seconds)} (${hub.events.toLocaleString('en-US')} in ${hub.seconds.toFixed(1)} s)`);
 
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      JWT_SECRET,
-      DATA_DIR: dataDir,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      ...(mongoUrl ? { MONGODB_URL: mongoUrl } : {}),
-    });
-    herald = await createHerald(config, createLogger(config.logLevel));
-    const server = { url: await herald.listen(), token: signDevToken(JWT_SECRET, { sub: 'bench-admin', role: 'admin' }) };
+    server = await startBenchServer({ DATA_DIR: dataDir, ...(mongoUrl ? { MONGODB_URL: mongoUrl } : {}) });
     log(`[${kind}] timing queries over HTTP (${options.samples} samples each)...`);
     const queries = await timeQueries(server, options, createEventGenerator({ users: options.users }));
     log(`[${kind}] exporting ${hub.events.toLocaleString('en-US')} events as ${options.exportFormat}...`);
     const exported = await timeExport(server, options.exportFormat, options.exportTimeoutSeconds);
     return { store: kind, events: hub.events, raw, hub, queries, exported };
   } finally {
-    await herald?.close().catch(() => {});
-    if (mongo && herald) await (herald.store as EventStore & { db?: Db }).db?.dropDatabase().catch(() => {});
-    await mongo?.stop().catch(() => {});
+    await server?.stop().catch(() => {});
+    await mongo?.stop().catch(() => {}); // drops the database on MONGODB_URL, deletes a throwaway FerretDB
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(rawDir, { recursive: true, force: true });
   }
