@@ -15,7 +15,7 @@ import { buildSchema } from './graphql/schema.js';
 import { createPayloadValidator } from './graphql/payload-validator.js';
 import { eventResolvers } from './graphql/resolvers/events.js';
 import { statsResolvers } from './graphql/resolvers/stats.js';
-import { createHttpHandler } from './transport/http.js';
+import { createHttpHandler, createRequestListener } from './transport/http.js';
 import { attachWebSocket } from './transport/ws.js';
 import { openStores } from './store/open-store.js';
 import { createWebhooks, type Webhooks } from './webhooks/webhooks.js';
@@ -67,9 +67,10 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     graphiql: config.graphiql,
     publicIntrospection: config.publicIntrospection,
     sseHeartbeatMs: config.sseHeartbeatMs,
+    limits: config.limits,
     plugins: [useExport({ store, verifier, logger })],
   });
-  const server = createServer(yoga);
+  const server = createServer(createRequestListener(yoga, config.limits.maxRequestBytes));
   const ws = attachWebSocket({ server, yoga, hub, verifier, logger, keepAliveMs: config.wsKeepAliveMs });
   const retention = (await store.ensureRetention?.(config.retentionDays))?.mode ?? 'purge';
   logger.info({ retentionDays: config.retentionDays, mode: retention }, 'event log retention');

@@ -51,8 +51,36 @@ const EnvSchema = z.object({
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(15000).default(15000),
   /** graphql-ws ping interval. @default 12000 */
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(60000).default(12000),
-  /** Serve GraphiQL at /graphql to browsers. @default true */
-  GRAPHIQL: bool.default(true),
+  /** Serve GraphiQL at /graphql to browsers. @default true, false when NODE_ENV=production */
+  GRAPHIQL: bool.optional(),
+  /** "Did you mean …?" hints in validation errors. @default true, false when NODE_ENV=production */
+  FIELD_SUGGESTIONS: bool.optional(),
+  /** Largest HTTP request body; larger ones get 413 before they are read. @default 1048576 (1 MiB) */
+  MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Largest GraphQL document (the `query` text), over HTTP and WebSocket. @default 102400 (100 KB) */
+  MAX_DOCUMENT_BYTES: z.coerce.number().int().min(256).max(10 * 1024 * 1024).default(100 * 1024),
+  /** Most lexical tokens in one document. @default 2000 */
+  MAX_TOKENS: z.coerce.number().int().min(50).max(1_000_000).default(2000),
+  /** Deepest field nesting (introspection excepted). @default 12 */
+  MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
+  /** Most aliases in one operation. @default 20 */
+  MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(20),
+  /** Most directives in one operation. @default 20 */
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(20),
+  /** Highest graphql-armor cost (objects 2, scalars 1, ×1.5 per level). @default 5000 */
+  MAX_COST: z.coerce.number().int().min(100).max(10_000_000).default(5000),
+  /** Most event rows one request may read over all its list fields (`first` summed). @default 2000 */
+  MAX_ROWS_PER_REQUEST: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /** Longest token lifetime accepted; tokens without `exp` are refused. Units ms s m h d. @default '24h' */
+  JWT_MAX_AGE: parsedWith(parseDuration, '24h'),
+  /** Longest `sub` claim accepted. @default 256 */
+  JWT_MAX_SUBJECT_LENGTH: z.coerce.number().int().min(8).max(4096).default(256),
+  /** Live subscriptions one WebSocket may hold at once. @default 100 */
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Live connections (WebSocket + SSE) this instance accepts. @default 10000 */
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Live connections one user may hold on this instance. @default 20 */
+  MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
   /** Answer introspection without a token (GraphiQL's schema explorer). @default true outside production */
   PUBLIC_INTROSPECTION: bool.optional(),
   /** Events replayed per store read when a subscription resumes. @default 500 */
@@ -84,6 +112,10 @@ export interface JwtConfig {
   readonly audience?: string;
   /** Where the secret came from, for the start-up log (never the secret itself). */
   readonly secretSource: 'env' | 'generated' | 'dev-file' | 'none';
+  /** Longest accepted token lifetime in ms; tokens without `exp` are refused. Unset: no lifetime policy (loadConfig sets JWT_MAX_AGE). */
+  readonly maxAgeMs?: number;
+  /** Longest accepted `sub`. Unset: no cap (loadConfig sets JWT_MAX_SUBJECT_LENGTH). */
+  readonly maxSubjectLength?: number;
 }
 
 /** Webhook delivery settings (see docs/webhooks.md); the webhooks module owns their shape. */
@@ -105,6 +137,23 @@ export interface Config {
   readonly replayBatchSize: number;
   readonly subscriptionBuffer: number;
   readonly webhooks: WebhookConfig;
+  readonly limits: Limits;
+}
+
+/** Every limit on client input, each refused with a typed error (README, "Limits"). */
+export interface Limits {
+  readonly fieldSuggestions: boolean;
+  readonly maxRequestBytes: number;
+  readonly maxDocumentBytes: number;
+  readonly maxTokens: number;
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxDirectives: number;
+  readonly maxCost: number;
+  readonly maxRowsPerRequest: number;
+  readonly maxSubscriptionsPerConnection: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerUser: number;
 }
 
 /** File under DATA_DIR holding the generated development secret, so `npm run token` can sign with it. */
@@ -125,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(e.DATA_DIR);
   const production = e.NODE_ENV === 'production';
 
+  const policy = { maxAgeMs: e.JWT_MAX_AGE, maxSubjectLength: e.JWT_MAX_SUBJECT_LENGTH };
   let jwt: JwtConfig;
   if (e.JWT_SECRET || e.JWT_PUBLIC_KEY) {
     if (production && e.JWT_SECRET && e.JWT_SECRET.length < 32) {
@@ -136,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       secretSource: 'env',
+      ...policy,
     };
   } else if (production) {
     throw new ConfigError(
@@ -148,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       secretSource: created ? 'generated' : 'dev-file',
+      ...policy,
     };
   }
 
@@ -162,7 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: e.EVENT_LOG_RETENTION_DAYS,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
-    graphiql: e.GRAPHIQL,
+    graphiql: e.GRAPHIQL ?? !production,
     publicIntrospection: e.PUBLIC_INTROSPECTION ?? !production,
     replayBatchSize: e.REPLAY_BATCH_SIZE,
     subscriptionBuffer: e.SUBSCRIPTION_BUFFER,
@@ -174,6 +226,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
       disableAfterMs: e.WEBHOOK_DISABLE_AFTER,
       retryAfterCapMs: e.WEBHOOK_RETRY_AFTER_CAP,
+    },
+    limits: {
+      fieldSuggestions: e.FIELD_SUGGESTIONS ?? !production,
+      maxRequestBytes: e.MAX_REQUEST_BYTES,
+      maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
+      maxTokens: e.MAX_TOKENS,
+      maxDepth: e.MAX_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxDirectives: e.MAX_DIRECTIVES,
+      maxCost: e.MAX_COST,
+      maxRowsPerRequest: e.MAX_ROWS_PER_REQUEST,
+      maxSubscriptionsPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxConnections: e.MAX_CONNECTIONS,
+      maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
     },
   };
 }

@@ -12,6 +12,12 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  | 'QUERY_TOO_COMPLEX'
+  | 'REQUEST_TOO_LARGE'
+  | 'TOO_MANY_SUBSCRIPTIONS'
+  | 'TOO_MANY_CONNECTIONS'
+  | 'CURSOR_UNKNOWN'
+  | 'CURSOR_EXPIRED'
   | 'UNSAFE_URL'
   | 'STORE_UNAVAILABLE'
   | 'CONFIG_INVALID';
@@ -69,6 +75,31 @@ export class NotFoundError extends AppError {
 export class ConflictError extends AppError {
   constructor(message: string, options?: AppErrorOptions) {
     super('CONFLICT', 409, message, options);
+  }
+}
+
+/** A document or request over one of the documented limits (depth, aliases, tokens, cost, rows). HTTP 400. */
+export class LimitError extends AppError {
+  constructor(code: 'QUERY_TOO_COMPLEX' | 'TOO_MANY_SUBSCRIPTIONS', message: string, options?: AppErrorOptions) {
+    super(code, 400, message, options);
+  }
+}
+
+/** Too many live connections overall (503) or for one user (429). */
+export class ConnectionLimitError extends AppError {
+  constructor(status: 429 | 503, message: string, options?: AppErrorOptions) {
+    super('TOO_MANY_CONNECTIONS', status, message, options);
+  }
+}
+
+/**
+ * A resume cursor the log cannot honour: beyond its end or from another log (`CURSOR_UNKNOWN`, 409),
+ * or older than retention, so events after it are gone (`CURSOR_EXPIRED`, 410). Either way the client
+ * must resynchronise (reload its state, then subscribe without a cursor).
+ */
+export class CursorError extends AppError {
+  constructor(code: 'CURSOR_UNKNOWN' | 'CURSOR_EXPIRED', message: string, options?: AppErrorOptions) {
+    super(code, code === 'CURSOR_UNKNOWN' ? 409 : 410, message, options);
   }
 }
 

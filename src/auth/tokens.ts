@@ -58,9 +58,21 @@ export function createTokenVerifier(config: JwtConfig): TokenVerifier {
       if (typeof payload === 'string' || typeof payload.sub !== 'string' || payload.sub === '') {
         throw new AuthError('TOKEN_INVALID', 'Invalid token: the `sub` claim (user id) is missing');
       }
+      if (config.maxSubjectLength !== undefined && payload.sub.length > config.maxSubjectLength) {
+        throw new AuthError('TOKEN_INVALID', `Invalid token: the \`sub\` claim is longer than ${config.maxSubjectLength} characters`);
+      }
       const role = normalizeRole(payload['role']);
       if (!role) {
         throw new ForbiddenError(`Token role ${JSON.stringify(payload['role'] ?? null)} is not one of ${ROLES.join(', ')}`);
+      }
+      if (config.maxAgeMs !== undefined) {
+        if (typeof payload.exp !== 'number') {
+          throw new AuthError('TOKEN_INVALID', 'Invalid token: it has no `exp` claim; Herald accepts only tokens that expire (JWT_MAX_AGE)');
+        }
+        const issuedAt = typeof payload.iat === 'number' ? payload.iat * 1000 : Date.now();
+        if (payload.exp * 1000 - issuedAt > config.maxAgeMs) {
+          throw new AuthError('TOKEN_INVALID', `Invalid token: it lives longer than the ${Math.round(config.maxAgeMs / 60_000)} minutes JWT_MAX_AGE allows`);
+        }
       }
       return { userId: payload.sub, role, expiresAt: payload.exp ? payload.exp * 1000 : undefined };
     },

@@ -35,6 +35,11 @@ export interface ListOptions {
   readonly limit: number;
 }
 
+export interface LogBounds {
+  readonly oldest: number | null;
+  readonly head: number;
+}
+
 export interface AppendResult {
   readonly event: HeraldEvent;
   /** true when an event with the same idempotency key already existed and was returned instead. */
@@ -56,6 +61,11 @@ export interface EventStore {
   countSince(since: number): Promise<number>;
   /** Highest committed seq (0 when empty). */
   lastSeq(): Promise<number>;
+  /**
+   * What a resume cursor can be checked against: `oldest` is the lowest seq still in the log (null when it
+   * is empty), `head` the highest seq ever assigned, which never goes down, even when retention empties the log.
+   */
+  bounds(): Promise<LogBounds>;
   /**
    * Lets the store enforce retention itself (a TTL index on MongoDB). `purge` means the caller
    * must purge periodically with `purgeBefore`; stores without this method always need that.

@@ -12,7 +12,7 @@ import { createRouter, type Router } from './router.js';
 import { createConnectionRegistry, type ConnectionRegistry } from './connections.js';
 import { openEventStream } from './stream.js';
 import { audienceOf, canSee, resolveTypes } from './visibility.js';
-import { ForbiddenError, NotFoundError } from '../errors.js';
+import { CursorError, ForbiddenError } from '../errors.js';
 
 export interface HubOptions {
   readonly store: EventStore;
@@ -37,8 +37,11 @@ export interface Hub extends Publisher {
   readonly store: EventStore;
   readonly router: Router;
   readonly connections: ConnectionRegistry;
-  /** The viewer's events, live, optionally replaying the log after `afterSeq` first. */
-  subscribe(viewer: Viewer, options: { types?: readonly EventTypeName[]; afterSeq?: number; onClose?: () => void }): AsyncIterableIterator<HeraldEvent>;
+  /**
+   * The viewer's events, live, optionally replaying the log after `afterSeq` first.
+   * @throws CursorError when the log cannot resume from `afterSeq` (beyond its head, or purged by retention)
+   */
+  subscribe(viewer: Viewer, options: { types?: readonly EventTypeName[]; afterSeq?: number; onClose?: () => void }): Promise<AsyncIterableIterator<HeraldEvent>>;
   /** One delivery's status/location/ETA events, for its customer, its partner and admins. */
   trackDelivery(viewer: Viewer, deliveryId: string, options: { afterSeq?: number; onClose?: () => void }): Promise<AsyncIterableIterator<HeraldEvent>>;
   /** An event the viewer may see, or null. */
@@ -59,13 +62,27 @@ export function createHub(options: HubOptions): Hub {
   const unsubscribe = bus.subscribe((event) => router.dispatch(event));
   const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer };
 
+  /** A resume must not be silent when it cannot be exact: the client is told to resynchronise. */
+  async function checkResume(afterSeq: number | undefined): Promise<void> {
+    if (afterSeq === undefined) return;
+    const { oldest, head } = await store.bounds();
+    if (afterSeq > head) {
+      throw new CursorError('CURSOR_UNKNOWN', `Cursor ${afterSeq} is beyond the end of this event log: it comes from another log or from before a reset. Reload, then subscribe without a cursor`);
+    }
+    // Events after the cursor were purged by retention when the oldest one left is further on (or none is left).
+    if (afterSeq < head && (oldest === null ? true : afterSeq < oldest - 1)) {
+      throw new CursorError('CURSOR_EXPIRED', `Cursor ${afterSeq} is older than the event log's retention: events after it are gone. Reload, then subscribe without a cursor`);
+    }
+  }
+
   return {
     ...publisher,
     store,
     router,
     connections,
-    subscribe(viewer, { types: requested, afterSeq, onClose }) {
+    async subscribe(viewer, { types: requested, afterSeq, onClose }) {
       const types = resolveTypes(viewer, requested);
+      await checkResume(afterSeq);
       return openEventStream({
         ...streamDefaults,
         store,
@@ -80,12 +97,12 @@ export function createHub(options: HubOptions): Hub {
     async trackDelivery(viewer, deliveryId, { afterSeq, onClose }) {
       if (viewer.role !== 'admin') {
         const [latest] = await store.list({ filter: { deliveryId, types: DELIVERY_STATUS_TYPES }, order: 'DESC', limit: 1 });
-        if (!latest) throw new NotFoundError(`No delivery ${deliveryId} is known to Herald yet`);
-        const parties = [latest.data['customerId'], latest.data['deliveryPartnerId']];
-        if (!parties.includes(viewer.userId)) {
-          throw new ForbiddenError(`Only the customer, the delivery partner and admins may track delivery ${deliveryId}`);
+        // One answer for "unknown" and "not yours": the error must not tell which deliveries exist.
+        if (!latest || ![latest.data['customerId'], latest.data['deliveryPartnerId']].includes(viewer.userId)) {
+          throw new ForbiddenError(`You may not track delivery ${deliveryId}: only its customer, its delivery partner and admins may, once Herald has seen it`);
         }
       }
+      await checkResume(afterSeq);
       return openEventStream({
         ...streamDefaults,
         store,

@@ -1,5 +1,6 @@
 import type { Hub } from '../events/hub.js';
 import type { VerifiedViewer } from '../auth/tokens.js';
+import type { RowBudget } from './limits.js';
 
 /** Which transport carried the operation. */
 export type OperationTransport = 'http' | 'sse' | 'websocket';
@@ -15,6 +16,8 @@ export interface GraphQLContext {
   readonly viewer: VerifiedViewer | undefined;
   readonly hub: Hub;
   readonly transport: OperationTransport;
+  /** Rows this request may still read (MAX_ROWS_PER_REQUEST); list resolvers charge it. */
+  readonly budget: RowBudget;
   /** `Last-Event-ID` sent by an SSE client that reconnects. */
   readonly lastEventId?: string;
   readonly stream?: StreamState;

@@ -30,8 +30,14 @@ export function createMaskError(logger: Logger): MaskError {
     if (app) {
       return toGraphQLError(app, error instanceof GraphQLError ? error.path : undefined);
     }
+    if (error instanceof GraphQLError && !error.path && /^Variable "\$/.test(error.message)) {
+      return variableError(error);
+    }
     if (error instanceof GraphQLError && !error.originalError) {
-      return error; // parse/validation errors: already safe and already carry their codes
+      // Parse/validation errors: safe, and coded by ./limits.ts; their 400 holds for every Accept header.
+      const http = (error.extensions as { http?: { status?: number; spec?: boolean } }).http;
+      if (http?.spec) Object.assign(error.extensions, { http: { ...http, spec: false } });
+      return error;
     }
     if (error instanceof GraphQLError && error.originalError instanceof GraphQLError) {
       return error.originalError;
@@ -41,6 +47,41 @@ export function createMaskError(logger: Logger): MaskError {
       path: error instanceof GraphQLError ? error.path : undefined,
       extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 500 } },
     });
+  };
+}
+
+/**
+ * Variable coercion (`Variable "$n" got invalid value "abc"; Int cannot represent…`): the client's input,
+ * so BAD_USER_INPUT with 400 and the variable's name in `extensions.field` (`$n`, `$input.data`).
+ */
+function variableError(error: GraphQLError): GraphQLError {
+  const name = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)"/.exec(error.message)?.[1];
+  const at = / at "([^"]+)"/.exec(error.message)?.[1];
+  const field = name === undefined ? undefined : at ? `$${at.replace(/^\w+/, name)}` : `$${name}`;
+  return createGraphQLError(error.message, {
+    nodes: error.nodes,
+    extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}), http: { status: 400, spec: false } },
+  });
+}
+
+/**
+ * Yoga's own log lines. Yoga reports every error of an operation it executes; the ones a client caused
+ * (they carry a 4xx `extensions.http.status` or a code) are routine and logged at debug, without the
+ * document; unexpected ones are logged once, at error, by the mask above.
+ */
+export function createYogaLogger(logger: Logger) {
+  const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');
+  const isClientError = (args: unknown[]) =>
+    args.some((a) => {
+      if (isAppError(a)) return a.status < 500;
+      const ext = a instanceof GraphQLError ? (a.extensions as { code?: unknown; http?: { status?: number } }) : undefined;
+      return ext !== undefined && (ext.code !== undefined || (ext.http?.status ?? 500) < 500);
+    });
+  return {
+    debug: (...args: unknown[]) => logger.debug(text(args)),
+    info: (...args: unknown[]) => logger.info(text(args)),
+    warn: (...args: unknown[]) => logger.warn(text(args)),
+    error: (...args: unknown[]) => (isClientError(args) ? logger.debug(text(args)) : logger.error(text(args))),
   };
 }
 

@@ -1,7 +1,8 @@
 /** Resolves the viewer of an HTTP request: `Authorization: Bearer`, or `access_token` for SSE. */
 import { parse, type DocumentNode } from 'graphql';
 import { bearerToken, type TokenVerifier, type VerifiedViewer } from '../auth/tokens.js';
-import { AuthError } from '../errors.js';
+import type { Plugin } from 'graphql-yoga';
+import { AuthError, isAppError, type AppError } from '../errors.js';
 
 export interface RequestCredentials {
   /** Accept `?access_token=` (EventSource cannot set headers). Never logged. */
@@ -36,4 +37,43 @@ export function isIntrospectionOnly(query: unknown): boolean {
         def.operation === 'query' &&
         def.selectionSet.selections.every((s) => s.kind === 'Field' && s.name.value.startsWith('__'))),
   );
+}
+
+/** What the early check found: a verified viewer, or none (public introspection may still pass). */
+export interface RequestAuth {
+  readonly viewer: VerifiedViewer | undefined;
+}
+
+export interface AuthenticationOptions {
+  readonly verifier: TokenVerifier;
+  /** Let requests without a token through to the introspection check. @default false */
+  readonly publicIntrospection?: boolean;
+  /** @default '/graphql' */
+  readonly endpoint?: string;
+  /** Builds the error response (the boundary's error mapping). */
+  readonly reject: (error: AppError, fetchAPI: { Response: typeof Response }) => Response;
+}
+
+/**
+ * Authenticates GraphQL requests before their body is read or parsed, so a request without a valid token
+ * costs a header check: it gets its 401/403 at once. The result is kept per request for the context factory.
+ */
+export function useAuthentication(options: AuthenticationOptions): { plugin: Plugin; authOf(request: Request): RequestAuth | undefined } {
+  const endpoint = options.endpoint ?? '/graphql';
+  const results = new WeakMap<Request, RequestAuth>();
+  const plugin: Plugin = {
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname !== endpoint || request.method === 'OPTIONS') return;
+      const streaming = (request.headers.get('accept') ?? '').includes('text/event-stream');
+      try {
+        const viewer = viewerFromRequest(request, options.verifier, { allowQueryToken: streaming });
+        if (!viewer && !options.publicIntrospection) throw missingCredentials();
+        results.set(request, { viewer });
+      } catch (error) {
+        if (!isAppError(error)) throw error;
+        endResponse(options.reject(error, fetchAPI));
+      }
+    },
+  };
+  return { plugin, authOf: (request) => results.get(request) };
 }

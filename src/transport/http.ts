@@ -1,18 +1,22 @@
 /**
  * The HTTP face: Yoga at /graphql (queries, mutations, SSE subscriptions, GraphiQL) and /health.
- * Authentication happens here, once per request; resolvers only authorize.
+ * Authentication happens here, once per request and before the body is parsed; resolvers only authorize.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { GraphQLSchema } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { Hub } from '../events/hub.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { Logger } from '../log.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { createMaskError, toGraphQLError } from '../graphql/errors.js';
-import { isAppError } from '../errors.js';
+import { createMaskError, createYogaLogger, toGraphQLError } from '../graphql/errors.js';
+import { createRowBudget, documentLimitPlugins, type DocumentLimits } from '../graphql/limits.js';
+import type { Limits } from '../config.js';
+import type { AppError } from '../errors.js';
 import { createSsePlugin } from './sse.js';
-import { isIntrospectionOnly, missingCredentials, viewerFromRequest } from './auth.js';
+import { useGraphiQLPage } from './graphiql.js';
+import { isIntrospectionOnly, missingCredentials, useAuthentication } from './auth.js';
 import type { WsExtra } from './ws.js';
 
 export interface HttpOptions {
@@ -20,6 +24,7 @@ export interface HttpOptions {
   readonly hub: Hub;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
+  readonly limits: DocumentLimits & Pick<Limits, 'maxRowsPerRequest' | 'maxRequestBytes'>;
   /** @default true */
   readonly graphiql?: boolean;
   /** Answer introspection without a token. @default false */
@@ -47,6 +52,13 @@ subscription Live {
 }
 `;
 
+/** Parsed documents and parse errors kept per distinct source text, bounded in total source size. */
+const DOCUMENT_CACHE_BYTES = 4 * 1024 * 1024;
+const documentCache = <T extends {}>() => {
+  const cache = new LRUCache<string, T>({ max: 1000, maxSize: DOCUMENT_CACHE_BYTES, sizeCalculation: (_value, key) => key.length + 64 });
+  return { get: (key: string) => cache.get(key), set: (key: string, value: T) => void cache.set(key, value) };
+};
+
 function useHealth(hub: Hub): Plugin {
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
@@ -61,9 +73,20 @@ function useHealth(hub: Hub): Plugin {
   };
 }
 
-export function createHttpHandler(options: HttpOptions): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
-  const { hub, verifier, logger } = options;
+/** A GraphQL-shaped error response for failures before execution (authentication, size). */
+function errorResponse(error: AppError, fetchAPI: { Response: typeof Response }): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  if (error.status === 401) headers['www-authenticate'] = 'Bearer';
+  const body = { errors: [{ message: error.message, extensions: { code: error.code, ...(error.details ?? {}) } }] };
+  return new fetchAPI.Response(JSON.stringify(body), { status: error.status, headers });
+}
+
+export type HttpHandler = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+
+export function createHttpHandler(options: HttpOptions): HttpHandler {
+  const { hub, verifier, logger, limits } = options;
   const sse = createSsePlugin({ heartbeatMs: options.sseHeartbeatMs });
+  const auth = useAuthentication({ verifier, publicIntrospection: options.publicIntrospection, reject: errorResponse });
 
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema: options.schema,
@@ -71,47 +94,74 @@ export function createHttpHandler(options: HttpOptions): YogaServerInstance<Reco
     landingPage: false,
     // Liveness only (no dependency checks); /health below also checks the event log.
     healthCheckEndpoint: '/health/live',
-    graphiql: options.graphiql === false ? false : { title: 'Herald', defaultQuery: TOUR_QUERY, subscriptionsProtocol: 'SSE' },
-    // The GraphiQL bundle is served inline, not from a CDN: works offline and behind strict egress rules.
-    renderGraphiQL,
+    // Served by useGraphiQLPage (rendered and compressed once, cacheable) when enabled.
+    graphiql: false,
+    parserAndValidationCache: { documentCache: documentCache(), errorCache: documentCache() },
     maskedErrors: { maskError: createMaskError(logger) },
-    logging: {
-      debug: (...args) => logger.debug(args.map(String).join(' ')),
-      info: (...args) => logger.info(args.map(String).join(' ')),
-      warn: (...args) => logger.warn(args.map(String).join(' ')),
-      error: (...args) => logger.error(args.map(String).join(' ')),
-    },
-    plugins: [useHealth(hub), sse.plugin, ...(options.plugins ?? [])],
+    logging: createYogaLogger(logger),
+    plugins: [
+      useHealth(hub),
+      ...(options.graphiql === false ? [] : [useGraphiQLPage({ title: 'Herald', defaultQuery: TOUR_QUERY })]),
+      auth.plugin,
+      ...documentLimitPlugins(limits),
+      sse.plugin,
+      ...(options.plugins ?? []),
+    ],
     context: async (initial): Promise<GraphQLContext> => {
+      const budget = createRowBudget(limits.maxRowsPerRequest);
       // graphql-ws: the transport authenticated the connection at connection_init.
       const extra = (initial as { extra?: WsExtra }).extra;
-      if (extra?.viewer) return { viewer: extra.viewer, hub, transport: 'websocket' };
+      if (extra?.viewer) return { viewer: extra.viewer, hub, transport: 'websocket', budget };
 
       const request = initial.request;
       const streaming = (request.headers.get('accept') ?? '').includes('text/event-stream');
-      try {
-        const viewer = viewerFromRequest(request, verifier, { allowQueryToken: streaming });
-        if (!viewer) {
-          if (options.publicIntrospection && isIntrospectionOnly(initial.params?.query)) {
-            return { viewer: undefined, hub, transport: 'http' };
-          }
-          throw missingCredentials();
+      const viewer = auth.authOf(request)?.viewer;
+      if (!viewer) {
+        if (options.publicIntrospection && isIntrospectionOnly(initial.params?.query)) {
+          return { viewer: undefined, hub, transport: 'http', budget };
         }
-        return {
-          viewer,
-          hub,
-          transport: streaming ? 'sse' : 'http',
-          lastEventId: streaming ? (request.headers.get('last-event-id') ?? undefined) : undefined,
-          stream: streaming ? sse.streamState(request) : undefined,
-        };
-      } catch (error) {
-        if (!isAppError(error)) throw error;
-        const gql = toGraphQLError(error);
-        if (error.status === 401) {
-          (gql.extensions as Record<string, unknown>)['http'] = { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } };
-        }
-        throw gql;
+        throw toHttpError(missingCredentials());
       }
+      return {
+        viewer,
+        hub,
+        transport: streaming ? 'sse' : 'http',
+        budget,
+        lastEventId: streaming ? (request.headers.get('last-event-id') ?? undefined) : undefined,
+        stream: streaming ? sse.streamState(request) : undefined,
+      };
     },
   });
+}
+
+function toHttpError(error: AppError) {
+  const gql = toGraphQLError(error);
+  if (error.status === 401) {
+    (gql.extensions as Record<string, unknown>)['http'] = { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } };
+  }
+  return gql;
+}
+
+/**
+ * Node's request listener: refuses bodies over `maxRequestBytes` with 413 before Yoga buffers them,
+ * and bodies of unknown length (chunked) with 411, since their size is only known once read.
+ */
+export function createRequestListener(handler: HttpHandler, maxRequestBytes: number) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const length = req.headers['content-length'];
+    if (length === undefined && req.headers['transfer-encoding'] !== undefined) {
+      return refuse(res, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header');
+    }
+    if (Number(length ?? 0) > maxRequestBytes) {
+      return refuse(res, 413, 'REQUEST_TOO_LARGE', `Request body is larger than ${maxRequestBytes} bytes (MAX_REQUEST_BYTES)`);
+    }
+    void handler(req, res);
+  };
+}
+
+function refuse(res: ServerResponse, status: number, code: string, message: string) {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  // The body is not read: close the connection rather than drain it.
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
 }

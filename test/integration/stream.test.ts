@@ -31,7 +31,7 @@ describe('event stream: replay then live', () => {
     const before: HeraldEvent[] = [];
     for (let i = 0; i < 23; i++) before.push(await publish());
 
-    const stream = hub.subscribe({ userId: 'u1', role: 'customer' }, { afterSeq: before[2]!.seq });
+    const stream = await hub.subscribe({ userId: 'u1', role: 'customer' }, { afterSeq: before[2]!.seq });
     const received: HeraldEvent[] = [];
     const consumer = (async () => {
       for await (const event of stream) received.push(event);
@@ -52,7 +52,7 @@ describe('event stream: replay then live', () => {
     store = createSqliteEventStore({ dataDir: ':memory:' });
     hub = createHub({ store, bus: createLocalEventBus(), validator });
     let closed = 0;
-    const stream = hub.subscribe({ userId: 'u1', role: 'customer' }, { onClose: () => closed++ });
+    const stream = await hub.subscribe({ userId: 'u1', role: 'customer' }, { onClose: () => closed++ });
     const pending = stream.next();
     expect(hub.router.size).toBe(1);
     await stream.return!();
@@ -64,7 +64,7 @@ describe('event stream: replay then live', () => {
   it('closes a consumer that falls too far behind, with a message saying how to resume', async () => {
     store = createSqliteEventStore({ dataDir: ':memory:' });
     hub = createHub({ store, bus: createLocalEventBus(), validator, subscriptionBuffer: 10 });
-    const stream = hub.subscribe({ userId: 'u1', role: 'customer' }, {});
+    const stream = await hub.subscribe({ userId: 'u1', role: 'customer' }, {});
     await hub.publishMany(Array.from({ length: 12 }, () => ({ type: 'order_created' as const, userId: 'u1', source: 'orders', data: examplePayload('order_created') })));
     const drained: unknown[] = [];
     await expect(

@@ -31,6 +31,7 @@ export function createAnalyticsResolvers(analytics: Analytics): Resolvers {
       async criticalEvents(_, { hours, first, after }, ctx) {
         admin(ctx, 'criticalEvents');
         const page = { first: first ?? DEFAULT_PAGE, afterSeq: parseCursor(after, 'after') };
+        ctx.budget.charge(page.first);
         return toConnection(await analytics.criticalEvents(hours ?? 24, page));
       },
       async timeline(_, { userId, from, to, first, after, order }, ctx) {
@@ -40,6 +41,7 @@ export function createAnalyticsResolvers(analytics: Analytics): Resolvers {
           afterSeq: parseCursor(after, 'after'),
           order: order === 'NEWEST_FIRST' ? ('DESC' as const) : ('ASC' as const),
         };
+        ctx.budget.charge(page.first);
         return toConnection(await analytics.timeline(userId, { from: from ?? undefined, to: to ?? undefined }, page));
       },
       async errorSummary(_, { hours, latest }, ctx) {

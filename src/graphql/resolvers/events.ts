@@ -32,6 +32,7 @@ export const eventResolvers: Resolvers = {
     async events(_, { filter, first, after, order }, ctx) {
       const viewer = requireViewer(ctx);
       if (first < 1 || first > MAX_PAGE) throw new ValidationError(`first: must be between 1 and ${MAX_PAGE}`, { details: { field: 'first' } });
+      ctx.budget.charge(first);
       const rows = await ctx.hub.listEvents(
         viewer,
         {

@@ -15,6 +15,7 @@ export function createWebhookResolvers(api: WebhookApi): Resolvers {
     Query: {
       webhookEndpoints: (_, { ownerId }, ctx) => api.list(manager(ctx), ownerId ?? undefined),
       async webhookDeliveries(_, { endpointId, status, first, after }, ctx) {
+        ctx.budget.charge(first ?? 20);
         const page = await api.deliveries(manager(ctx), endpointId as EndpointId, {
           status: status ?? undefined,
           first: first ?? 20,

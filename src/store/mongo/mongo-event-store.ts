@@ -192,6 +192,13 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
 
     lastSeq: () => guard('lastSeq', () => maxSeq(events)),
 
+    bounds: () =>
+      guard('bounds', async () => {
+        const [first] = await events.find({}, { projection: { seq: 1 } }).sort({ seq: 1 }).limit(1).toArray();
+        // The counter keeps the highest seq reserved, also once retention has purged it.
+        const counter = await counters.findOne({ _id: SEQ_COUNTER });
+        return { oldest: first ? Number(first.seq) : null, head: Math.max(await maxSeq(events), Number(counter?.value ?? 0)) };
+      }),
     purgeBefore: (before) =>
       guard('purgeBefore', async () => (await events.deleteMany({ timestamp: { $lt: new Date(before) } })).deletedCount),
 

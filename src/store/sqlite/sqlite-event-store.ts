@@ -238,6 +238,13 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
       guard('count', () => (db.prepare('SELECT count(*) AS n FROM events WHERE ts >= ?').get(since) as { n: number }).n),
     lastSeq: () =>
       guard('lastSeq', () => (db.prepare('SELECT coalesce(max(seq), 0) AS s FROM events').get() as { s: number }).s),
+    bounds: () =>
+      guard('bounds', () => {
+        const { oldest, top } = db.prepare('SELECT min(seq) AS oldest, coalesce(max(seq), 0) AS top FROM events').get() as { oldest: number | null; top: number };
+        // AUTOINCREMENT keeps the highest seq ever given out, also once retention has purged it.
+        const assigned = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined)?.seq ?? 0;
+        return { oldest, head: Math.max(top, assigned) };
+      }),
     purgeBefore: (before) => guard('purge', () => db.prepare('DELETE FROM events WHERE ts < ?').run(before).changes),
     async close() {
       if (db.open) db.close();
