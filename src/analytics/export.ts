@@ -39,14 +39,29 @@ export const toExportRecord = (event: HeraldEvent): ExportRecord => ({
   data: event.data,
 });
 
-/** RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
-export function csvCell(value: string | null): string {
+/**
+ * First characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection"): `=`, `+`, `-`, `@`,
+ * tab and carriage return, and the full-width `＝ ＋ － ＠` that some spreadsheets fold into them.
+ */
+const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/**
+ * One CSV cell. Strings follow RFC 4180 (quoted when they hold a comma, quote, CR or LF; quotes doubled), and a
+ * string that could start a formula is neutralized per OWASP: prefixed with `'` and quoted, so `=cmd|' /C calc'!A0`
+ * is written `"'=cmd|' /C calc'!A0"` and a spreadsheet shows it as text. Numbers are written as numbers (a negative
+ * amount stays `-12.5`): only strings can carry a formula. Null is the empty cell, and so is a non-finite number,
+ * as JSON writes it null.
+ */
+export function csvCell(value: string | number | null): string {
   if (value === null) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  if (FORMULA_START.test(value)) return `"'${value.replace(/"/g, '""')}"`;
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 export function csvRow(record: ExportRecord): string {
-  const cells = [
+  // Every column is a string (the cursor too is opaque text), so every cell goes through the formula guard.
+  const cells: (string | null)[] = [
     record.id,
     record.cursor,
     record.type,

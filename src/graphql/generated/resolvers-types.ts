@@ -2008,6 +2008,10 @@ export type ResolversParentTypes = ResolversObject<{
   WebhookTestResult: SendResult;
 }>;
 
+export type NonNegativeDirectiveArgs = { };
+
+export type NonNegativeDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = NonNegativeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type ActivityHeatmapResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ActivityHeatmap'] = ResolversParentTypes['ActivityHeatmap']> = ResolversObject<{
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   matrix?: Resolver<Array<Array<ResolversTypes['Int']>>, ParentType, ContextType>;
@@ -2890,3 +2894,6 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   WebhookTestResult?: WebhookTestResultResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = GraphQLContext> = ResolversObject<{
+  nonNegative?: NonNegativeDirectiveResolver<any, any, ContextType>;
+}>;
