@@ -54,6 +54,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     validator: createPayloadValidator(schema),
     replayBatchSize: config.replayBatchSize,
     subscriptionBuffer: config.subscriptionBuffer,
+    sessions: config.limits,
     onCommitted: webhooks.onCommitted,
     onRejected: (r) =>
       analytics.recordError({ kind: 'validation', source: r.source, field: r.field, message: r.message, details: r.type ? { type: r.type } : null }),
@@ -71,7 +72,16 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     plugins: [useExport({ store, verifier, logger })],
   });
   const server = createServer(createRequestListener(yoga, config.limits.maxRequestBytes));
-  const ws = attachWebSocket({ server, yoga, hub, verifier, logger, keepAliveMs: config.wsKeepAliveMs });
+  const ws = attachWebSocket({
+    server,
+    yoga,
+    hub,
+    verifier,
+    logger,
+    keepAliveMs: config.wsKeepAliveMs,
+    heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
+    maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
+  });
   const retention = (await store.ensureRetention?.(config.retentionDays))?.mode ?? 'purge';
   logger.info({ retentionDays: config.retentionDays, mode: retention }, 'event log retention');
   const stopRetention =

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { DEFAULT_SESSION_LIMITS } from './live/session-registry.js';
 import type { WebhookSettings } from './webhooks/webhooks.js';
 import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseRetrySchedule } from './webhooks/retry-schedule.js';
 
@@ -78,9 +79,15 @@ const EnvSchema = z.object({
   /** Live subscriptions one WebSocket may hold at once. @default 100 */
   MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Live connections (WebSocket + SSE) this instance accepts. @default 10000 */
-  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_SESSION_LIMITS.maxConnections),
   /** Live connections one user may hold on this instance. @default 20 */
-  MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
+  MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_SESSION_LIMITS.maxConnectionsPerUser),
+  /** Bytes queued for one connection before it is closed as too slow. @default 1048576 (1 MiB) */
+  SESSION_QUEUE_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(DEFAULT_SESSION_LIMITS.queueMaxBytes),
+  /** Messages queued for one connection before it is closed as too slow. @default 1000 */
+  SESSION_QUEUE_MAX_MESSAGES: z.coerce.number().int().min(10).max(1_000_000).default(DEFAULT_SESSION_LIMITS.queueMaxMessages),
+  /** A peer that answers no ping (WebSocket) or takes no heartbeat (SSE) this long is dropped. @default 60000 */
+  HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   /** Answer introspection without a token (GraphiQL's schema explorer). @default true outside production */
   PUBLIC_INTROSPECTION: bool.optional(),
   /** Events replayed per store read when a subscription resumes. @default 500 */
@@ -154,6 +161,9 @@ export interface Limits {
   readonly maxSubscriptionsPerConnection: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerUser: number;
+  readonly queueMaxBytes: number;
+  readonly queueMaxMessages: number;
+  readonly heartbeatTimeoutMs: number;
 }
 
 /** File under DATA_DIR holding the generated development secret, so `npm run token` can sign with it. */
@@ -240,6 +250,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSubscriptionsPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxConnections: e.MAX_CONNECTIONS,
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+      queueMaxBytes: e.SESSION_QUEUE_MAX_BYTES,
+      queueMaxMessages: e.SESSION_QUEUE_MAX_MESSAGES,
+      heartbeatTimeoutMs: e.HEARTBEAT_TIMEOUT_MS,
     },
   };
 }

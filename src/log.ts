@@ -17,8 +17,10 @@ const REDACT = [
   'connectionParams.authorization',
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'herald' } });
+/** @param destination where lines go. @default stdout */
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const options = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'herald' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Removes `access_token` from a URL before it is logged. */

@@ -9,7 +9,7 @@ import type { HeraldEvent, EventId, Viewer } from './model.js';
 import type { PayloadValidator } from './payload-validator.js';
 import { createPublisher, type PublishInput, type Publisher, type PublisherOptions } from './publish.js';
 import { createRouter, type Router } from './router.js';
-import { createConnectionRegistry, type ConnectionRegistry } from './connections.js';
+import { createSessionRegistry, type SessionLimits, type SessionRegistry } from '../live/session-registry.js';
 import { openEventStream } from './stream.js';
 import { audienceOf, canSee, resolveTypes } from './visibility.js';
 import { CursorError, ForbiddenError } from '../errors.js';
@@ -28,6 +28,8 @@ export interface HubOptions {
   readonly onRejected?: PublisherOptions['onRejected'];
   /** @default Date.now */
   readonly now?: () => number;
+  /** Connection limits and per-session queue bounds (see SessionLimits for defaults). */
+  readonly sessions?: SessionLimits;
 }
 
 /** What a viewer may filter the log by; the audience restriction is added by the hub. */
@@ -36,7 +38,8 @@ export type EventQuery = Pick<EventFilter, 'userId' | 'types' | 'levels' | 'sour
 export interface Hub extends Publisher {
   readonly store: EventStore;
   readonly router: Router;
-  readonly connections: ConnectionRegistry;
+  /** Every live session of this instance (WebSocket and SSE). */
+  readonly connections: SessionRegistry;
   /**
    * The viewer's events, live, optionally replaying the log after `afterSeq` first.
    * @throws CursorError when the log cannot resume from `afterSeq` (beyond its head, or purged by retention)
@@ -57,7 +60,7 @@ const DELIVERY_STATUS_TYPES = TRACKING_TYPES.filter((t) => getSpec(t).domain ===
 export function createHub(options: HubOptions): Hub {
   const { store, bus } = options;
   const router = createRouter();
-  const connections = createConnectionRegistry();
+  const connections = createSessionRegistry(options.sessions);
   const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, onRejected: options.onRejected, now: options.now });
   const unsubscribe = bus.subscribe((event) => router.dispatch(event));
   const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer };

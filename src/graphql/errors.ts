@@ -73,7 +73,8 @@ export function createYogaLogger(logger: Logger) {
   const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');
   const isClientError = (args: unknown[]) =>
     args.some((a) => {
-      if (isAppError(a)) return a.status < 500;
+      const app = appErrorOf(a);
+      if (app) return app.status < 500;
       const ext = a instanceof GraphQLError ? (a.extensions as { code?: unknown; http?: { status?: number } }) : undefined;
       return ext !== undefined && (ext.code !== undefined || (ext.http?.status ?? 500) < 500);
     });
@@ -82,19 +83,5 @@ export function createYogaLogger(logger: Logger) {
     info: (...args: unknown[]) => logger.info(text(args)),
     warn: (...args: unknown[]) => logger.warn(text(args)),
     error: (...args: unknown[]) => (isClientError(args) ? logger.debug(text(args)) : logger.error(text(args))),
-  };
-}
-
-/** Drops the internal `extensions.http` from a result's errors (Yoga does this for HTTP; graphql-ws needs it too). */
-export function withoutHttpExtensions<T extends { errors?: ReadonlyArray<unknown> }>(result: T): T {
-  if (!result.errors?.length) return result;
-  return {
-    ...result,
-    errors: result.errors.map((error) => {
-      const json = error instanceof GraphQLError ? error.toJSON() : (error as { extensions?: Record<string, unknown> });
-      if (!json.extensions || !('http' in json.extensions)) return json;
-      const { http: _http, ...extensions } = json.extensions;
-      return { ...json, extensions };
-    }),
   };
 }

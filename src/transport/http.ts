@@ -24,7 +24,7 @@ export interface HttpOptions {
   readonly hub: Hub;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
-  readonly limits: DocumentLimits & Pick<Limits, 'maxRowsPerRequest' | 'maxRequestBytes'>;
+  readonly limits: DocumentLimits & Pick<Limits, 'maxRowsPerRequest' | 'maxRequestBytes' | 'heartbeatTimeoutMs'>;
   /** @default true */
   readonly graphiql?: boolean;
   /** Answer introspection without a token. @default false */
@@ -85,8 +85,13 @@ export type HttpHandler = YogaServerInstance<Record<string, unknown>, GraphQLCon
 
 export function createHttpHandler(options: HttpOptions): HttpHandler {
   const { hub, verifier, logger, limits } = options;
-  const sse = createSsePlugin({ heartbeatMs: options.sseHeartbeatMs });
   const auth = useAuthentication({ verifier, publicIntrospection: options.publicIntrospection, reject: errorResponse });
+  const sse = createSsePlugin({
+    sessions: hub.connections,
+    viewerOf: (request) => auth.authOf(request)?.viewer,
+    heartbeatMs: options.sseHeartbeatMs,
+    heartbeatTimeoutMs: limits.heartbeatTimeoutMs,
+  });
 
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema: options.schema,

@@ -1,117 +1,262 @@
 /**
- * graphql-ws (subprotocol `graphql-transport-ws`) on the `ws` package, at /graphql on the HTTP
- * server's port. The token arrives in `connection_init` as `{ authorization: "Bearer <jwt>" }`:
- * missing/invalid/expired closes with 4401, a refused role with 4403, each with a reason. The
- * socket is closed with 4401 when the token expires while connected. Execution goes through
- * Yoga's envelop so error masking and plugins are the same as over HTTP.
+ * The graphql-transport-ws protocol (graphql-ws's, byte-compatible with its `createClient`) on the `ws`
+ * package, at /graphql on the HTTP server's port. graphql-ws's own server (`useServer`) is not used: it
+ * serializes and awaits every message per subscriber, closes the whole socket on one bad operation and
+ * prints stack traces for socket errors. Here each connection is a `Session` (limits, token expiry, a
+ * bounded writer); this module keeps only the framing. It uses graphql-ws's message parser, message
+ * types and close codes.
+ *
+ * The token arrives in `connection_init` as `{ authorization: "Bearer <jwt>" }`: missing/invalid/expired
+ * closes with 4401, a refused role with 4403, a full instance or user with 4029, each with a reason.
+ * Operations run through Yoga's envelop, so parsing limits, validation and error masking are the same as
+ * over HTTP; an operation that fails gets an `error` message for its id, and the socket stays open.
  */
 import type { Server } from 'node:http';
-import { WebSocketServer } from 'ws';
-import { useServer, type Extra } from 'graphql-ws/use/ws';
-import type { ExecutionArgs } from 'graphql';
-import type { YogaServerInstance } from 'graphql-yoga';
+import type { Socket } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, type SubscribeMessage } from 'graphql-ws';
+import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { HeraldCloseCode } from '../../clients/protocol/index.js';
 import type { TokenVerifier, VerifiedViewer } from '../auth/tokens.js';
 import type { Hub } from '../events/hub.js';
 import type { Logger } from '../log.js';
-import type { GraphQLContext } from '../graphql/context.js';
+import type { Session, SessionTransport } from '../live/session.js';
 import { bearerToken } from '../auth/tokens.js';
-import { isAppError } from '../errors.js';
-import { withoutHttpExtensions } from '../graphql/errors.js';
+import { isAppError, LimitError } from '../errors.js';
+import { serializeErrors, serializeResult } from '../graphql/serialize.js';
+import { toGraphQLError } from '../graphql/errors.js';
+import type { HttpHandler } from './http.js';
+import { createLogThrottle } from './log-throttle.js';
 
-export enum WsCloseCode {
-  Unauthorized = 4401, // Server -> Client: missing, invalid or expired token
-  Forbidden = 4403, // Server -> Client: the token's role may not connect
-}
-
-export type WsExtra = {
-  viewer?: VerifiedViewer;
-  release?: () => void;
-  expiryTimer?: ReturnType<typeof setTimeout>;
-};
+/** What the GraphQL context factory receives for a WebSocket operation. */
+export type WsExtra = { viewer?: VerifiedViewer };
 
 export interface WsOptions {
   readonly server: Server;
-  readonly yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  readonly yoga: HttpHandler;
   readonly hub: Hub;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
-  /** Ping interval; a peer that does not pong is dropped. @default 12000 */
+  /** Ping interval. @default 12000 */
   readonly keepAliveMs?: number;
+  /** A peer that answers no ping this long is dropped. @default 60000 */
+  readonly heartbeatTimeoutMs?: number;
+  /** Subscriptions one socket may hold. @default 100 */
+  readonly maxSubscriptions?: number;
+  /** Largest message accepted (ws closes with 1009 above it). @default 1048576 */
+  readonly maxPayloadBytes?: number;
+  /** Time allowed between opening the socket and `connection_init`. @default 10000 */
+  readonly connectionInitWaitTimeoutMs?: number;
 }
 
 /** Close reasons must fit in 123 bytes. */
 const reason = (message: string) => Buffer.from(message).subarray(0, 120).toString();
 
+const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer } as const;
+
+const isAsyncIterable = (value: unknown): value is AsyncIterableIterator<ExecutionResult> =>
+  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
+/** The `ws` socket as a session transport: frames are text messages; drain is the TCP socket's. */
+function wsTransport(socket: WebSocket): SessionTransport {
+  const raw = (socket as unknown as { _socket: Socket })._socket;
+  return {
+    kind: 'websocket',
+    write: (frame) => socket.send(frame),
+    bufferedBytes: () => socket.bufferedAmount,
+    onceDrained: (listener) => raw.once('drain', listener),
+    end: (code, why) => {
+      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
+        if (code === 1006) socket.terminate();
+        else socket.close(code, reason(why));
+      }
+    },
+  };
+}
+
+/** `{"id":"…","type":"next","payload":…}` with the payload already serialized. */
+export const nextFrame = (idJson: string, payloadJson: string) => `{"id":${idJson},"type":"next","payload":${payloadJson}}`;
+
 export function attachWebSocket(options: WsOptions): { close(): Promise<void> } {
   const { yoga, hub, verifier, logger } = options;
-  const wss = new WebSocketServer({ server: options.server, path: '/graphql', maxPayload: 1024 * 1024 });
-
-  const disposable = useServer<Record<string, unknown>, WsExtra>(
-    {
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
-      onConnect(ctx) {
-        const extra = ctx.extra as Extra & WsExtra;
-        try {
-          const raw = ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'];
-          const token = bearerToken(typeof raw === 'string' ? raw : undefined);
-          if (!token) {
-            extra.socket.close(WsCloseCode.Unauthorized, 'Unauthorized: connection_init payload needs {"authorization":"Bearer <token>"}');
-            return false;
-          }
-          const viewer = verifier.verify(token);
-          extra.viewer = viewer;
-          extra.release = hub.connections.open('websocket', viewer);
-          if (viewer.expiresAt !== undefined) {
-            const ms = viewer.expiresAt - Date.now();
-            extra.expiryTimer = setTimeout(() => extra.socket.close(WsCloseCode.Unauthorized, 'Unauthorized: token expired'), Math.min(ms, 2 ** 31 - 1));
-            extra.expiryTimer.unref?.();
-          }
-          return true;
-        } catch (error) {
-          if (!isAppError(error)) throw error;
-          const code = error.status === 403 ? WsCloseCode.Forbidden : WsCloseCode.Unauthorized;
-          extra.socket.close(code, reason(`${code === WsCloseCode.Forbidden ? 'Forbidden' : 'Unauthorized'}: ${error.message}`));
-          return false;
-        }
-      },
-      onNext: (_ctx, _id, _payload, _args, result) => withoutHttpExtensions(result) as never,
-      onError: (_ctx, _id, _payload, errors) => withoutHttpExtensions({ errors }).errors as never,
-      onClose(ctx) {
-        const extra = ctx.extra as Extra & WsExtra;
-        extra.release?.();
-        if (extra.expiryTimer) clearTimeout(extra.expiryTimer);
-      },
-      async onSubscribe(ctx, _id, payload) {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-        });
-        const args = {
-          schema,
-          operationName: payload.operationName,
-          document: parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
-      },
-    },
-    wss,
-    options.keepAliveMs ?? 12_000,
-  );
+  const keepAliveMs = options.keepAliveMs ?? 12_000;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
+  const maxSubscriptions = options.maxSubscriptions ?? 100;
+  const socketErrors = createLogThrottle(logger, 'websocket protocol errors');
+  const wss = new WebSocketServer({
+    server: options.server,
+    path: '/graphql',
+    maxPayload: options.maxPayloadBytes ?? 1024 * 1024,
+    handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
+  });
+  const alive = new Map<WebSocket, number>(); // last sign of life, for the heartbeat sweep
 
   wss.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
+  wss.on('connection', (socket, request) => {
+    alive.set(socket, Date.now());
+    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+      socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+      return;
+    }
+    let session: Session | undefined;
+    let initialised = false;
+    const initTimer = setTimeout(() => {
+      if (!session) socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+    }, options.connectionInitWaitTimeoutMs ?? 10_000);
+    initTimer.unref?.();
+
+    const send = (frame: string) => (session ? session.send(frame) : socket.send(frame));
+    const sendError = (id: string, errors: readonly GraphQLError[]) =>
+      send(`{"id":${JSON.stringify(id)},"type":"error","payload":${serializeErrors(errors)}}`);
+
+    socket.on('error', (error) => socketErrors.note({ remote: request.socket.remoteAddress, message: error.message }));
+    socket.on('pong', () => alive.set(socket, Date.now()));
+    socket.on('close', () => {
+      clearTimeout(initTimer);
+      alive.delete(socket);
+      session?.gone();
+    });
+    socket.on('message', (data, isBinary) => {
+      alive.set(socket, Date.now());
+      let message;
+      try {
+        message = parseMessage(isBinary ? Buffer.from(data as Buffer).toString() : String(data));
+      } catch (error) {
+        socketErrors.note({ remote: request.socket.remoteAddress, message: (error as Error).message });
+        socket.close(CloseCode.BadRequest, reason(`Invalid message: ${(error as Error).message}`));
+        return;
+      }
+      switch (message.type) {
+        case MessageType.ConnectionInit: {
+          if (initialised) return socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+          initialised = true;
+          try {
+            const raw = message.payload?.['authorization'] ?? message.payload?.['Authorization'];
+            const token = bearerToken(typeof raw === 'string' ? raw : undefined);
+            if (!token) {
+              return socket.close(CloseCode.Unauthorized, 'Unauthorized: connection_init payload needs {"authorization":"Bearer <token>"}');
+            }
+            session = hub.connections.open(verifier.verify(token), wsTransport(socket), CODES);
+          } catch (error) {
+            if (!isAppError(error)) throw error;
+            const code = error.code === 'TOO_MANY_CONNECTIONS' ? HeraldCloseCode.TooManyConnections : error.status === 403 ? CloseCode.Forbidden : CloseCode.Unauthorized;
+            const label = code === CloseCode.Unauthorized ? 'Unauthorized' : code === CloseCode.Forbidden ? 'Forbidden' : 'Too many connections';
+            return socket.close(code, reason(`${label}: ${error.message}`));
+          }
+          clearTimeout(initTimer);
+          return session.send('{"type":"connection_ack"}');
+        }
+        case MessageType.Ping:
+          return send('{"type":"pong"}');
+        case MessageType.Pong:
+          return;
+        case MessageType.Subscribe: {
+          if (!session) return socket.close(CloseCode.Unauthorized, 'Unauthorized');
+          if (session.operations.has(message.id)) {
+            return socket.close(CloseCode.SubscriberAlreadyExists, reason(`Subscriber for ${message.id} already exists`));
+          }
+          if (session.operations.size >= maxSubscriptions) {
+            const refusal = new LimitError('TOO_MANY_SUBSCRIPTIONS', `This connection already holds ${maxSubscriptions} subscriptions (MAX_SUBSCRIPTIONS_PER_CONNECTION); complete one first`);
+            return sendError(message.id, [toGraphQLError(refusal)]);
+          }
+          return void runOperation(session, message, sendError);
+        }
+        case MessageType.Complete:
+          return session?.stopOperation(message.id);
+        default:
+          // Server -> Client messages sent by a client.
+          socket.close(CloseCode.BadRequest, reason(`Unexpected message of type ${message.type}`));
+      }
+    });
+  });
+
+  /** Parses, validates and runs one operation through Yoga's envelop; streams its results. */
+  async function runOperation(session: Session, message: SubscribeMessage, sendError: (id: string, errors: readonly GraphQLError[]) => void) {
+    const { id, payload } = message;
+    const idJson = JSON.stringify(id);
+    let stopped = false;
+    let iterator: AsyncIterableIterator<ExecutionResult> | undefined;
+    // Registered before any await, so a `complete` or a close during setup stops it too.
+    session.operations.set(id, {
+      stop: () => {
+        stopped = true;
+        void iterator?.return?.();
+      },
+    });
+    const finish = () => {
+      if (session.operations.has(id) && !stopped) {
+        session.operations.delete(id);
+        session.send(`{"id":${idJson},"type":"complete"}`);
+      }
+    };
+    try {
+      const enveloped = yoga.getEnveloped({ extra: { viewer: session.viewer } satisfies WsExtra, params: payload } as never);
+      let document;
+      try {
+        document = enveloped.parse(payload.query);
+      } catch (error) {
+        session.operations.delete(id);
+        return sendError(id, [asGraphQLError(error)]);
+      }
+      const errors = enveloped.validate(enveloped.schema, document);
+      const operation = errors.length ? undefined : getOperationAST(document, payload.operationName);
+      if (errors.length || !operation) {
+        session.operations.delete(id);
+        return sendError(id, errors.length ? errors : [new GraphQLError('Unable to identify the operation to run')]);
+      }
+      const args: ExecutionArgs = {
+        schema: enveloped.schema,
+        document,
+        operationName: payload.operationName,
+        variableValues: payload.variables,
+        contextValue: await enveloped.contextFactory(),
+      };
+      const result = operation.operation === 'subscription' ? await enveloped.subscribe(args) : await enveloped.execute(args);
+      if (stopped) {
+        if (isAsyncIterable(result)) await result.return?.();
+        return;
+      }
+      if (!isAsyncIterable(result)) {
+        session.send(nextFrame(idJson, serializeResult(result as ExecutionResult)));
+        return finish();
+      }
+      iterator = result;
+      for await (const value of iterator) {
+        if (stopped) break;
+        session.send(nextFrame(idJson, serializeResult(value)));
+      }
+      finish();
+    } catch (error) {
+      session.operations.delete(id);
+      if (!stopped && !session.closed) sendError(id, [asGraphQLError(error)]);
+    }
+  }
+
+  /** Known errors keep their code; anything else is logged once and masked. */
+  function asGraphQLError(error: unknown): GraphQLError {
+    if (isAppError(error)) return toGraphQLError(error);
+    if (error instanceof GraphQLError) return error;
+    logger.error({ err: error }, 'unexpected error in a WebSocket operation');
+    return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  }
+
+  // One sweep for all sockets: ping, and drop the ones that stayed silent past the timeout.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [socket, seen] of alive) {
+      if (now - seen > heartbeatTimeoutMs) {
+        socket.terminate();
+        continue;
+      }
+      if (socket.readyState === socket.OPEN) socket.ping();
+    }
+  }, Math.min(keepAliveMs, heartbeatTimeoutMs / 2));
+  sweep.unref?.();
 
   return {
     async close() {
+      clearInterval(sweep);
       for (const client of wss.clients) client.close(1001, 'Going away: server shutting down');
-      await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

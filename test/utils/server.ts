@@ -30,6 +30,8 @@ export interface StartOptions {
   /** Reuse a data directory (to test restarts). */
   readonly dataDir?: string;
   readonly env?: Record<string, string>;
+  /** Receives the server's log lines (JSON, one per line) instead of stdout. */
+  readonly logs?: NodeJS.WritableStream;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -43,7 +45,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...options.env,
   });
-  const herald = await createHerald(config, createLogger(config.logLevel));
+  const herald = await createHerald(config, createLogger(config.logLevel, options.logs));
   const url = await herald.listen();
   const graphqlUrl = `${url}/graphql`;
   const token = (sub: string, role: SignOptions['role'], expiresIn?: SignOptions['expiresIn']) =>

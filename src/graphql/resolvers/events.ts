@@ -14,11 +14,6 @@ function resolveStreamed(event: HeraldEvent, _args: unknown, ctx: GraphQLContext
   return event;
 }
 
-/** SSE streams count as connections while they are open; WebSocket connections are counted by the ws transport. */
-function trackStream(ctx: GraphQLContext): (() => void) | undefined {
-  return ctx.transport === 'sse' && ctx.viewer ? ctx.hub.connections.open('sse', ctx.viewer) : undefined;
-}
-
 /** `Last-Event-ID` (set by a reconnecting EventSource) wins over the `after` the stream was opened with. */
 const resumeFrom = (ctx: GraphQLContext, after: string | null | undefined) =>
   ctx.lastEventId ? parseCursor(ctx.lastEventId, 'Last-Event-ID') : parseCursor(after, 'after');
@@ -64,28 +59,14 @@ export const eventResolvers: Resolvers = {
     events: {
       subscribe(_, { types, after }, ctx) {
         const viewer = requireViewer(ctx);
-        const afterSeq = resumeFrom(ctx, after);
-        const release = trackStream(ctx);
-        try {
-          return ctx.hub.subscribe(viewer, { types: types ?? undefined, afterSeq, onClose: release });
-        } catch (error) {
-          release?.();
-          throw error;
-        }
+        return ctx.hub.subscribe(viewer, { types: types ?? undefined, afterSeq: resumeFrom(ctx, after) });
       },
       resolve: resolveStreamed,
     },
     deliveryTracking: {
       async subscribe(_, { deliveryId, after }, ctx) {
         const viewer = requireViewer(ctx);
-        const afterSeq = resumeFrom(ctx, after);
-        const release = trackStream(ctx);
-        try {
-          return await ctx.hub.trackDelivery(viewer, deliveryId, { afterSeq, onClose: release });
-        } catch (error) {
-          release?.();
-          throw error;
-        }
+        return ctx.hub.trackDelivery(viewer, deliveryId, { afterSeq: resumeFrom(ctx, after) });
       },
       resolve: resolveStreamed,
     },
