@@ -4,6 +4,7 @@ import { publish } from '../utils/publish.js';
 import { examplePayload } from '../../src/events/examples.js';
 import { csvCell, CSV_COLUMNS } from '../../src/analytics/export.js';
 import { newEventId } from '../../src/events/ids.js';
+import { parseCsv } from '../utils/csv.js';
 
 const CALC = "=cmd|' /C calc'!A0";
 const HYPERLINK = '=HYPERLINK("http://x","y")';
@@ -88,24 +89,3 @@ describe('csvCell', () => {
     expect(csvCell(null)).toBe('');
   });
 });
-
-/** A small RFC 4180 parser for the assertions (quoted fields may hold commas, quotes and newlines). */
-function parseCsv(input: string): string[][] {
-  const out: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < input.length; i++) {
-    const c = input[i]!;
-    if (quoted) {
-      if (c === '"' && input[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\r' && input[i + 1] === '\n') row.push(cell), out.push(row), (row = []), (cell = ''), i++;
-    else cell += c;
-  }
-  if (cell || row.length) row.push(cell), out.push(row);
-  return out;
-}

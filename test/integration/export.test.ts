@@ -3,6 +3,7 @@ import { startServer, type TestServer } from '../utils/server.js';
 import { publish } from '../utils/publish.js';
 import { examplePayload } from '../../src/events/examples.js';
 import { CSV_COLUMNS } from '../../src/analytics/export.js';
+import { parseCsv } from '../utils/csv.js';
 
 describe('GET /export', () => {
   let server: TestServer;
@@ -125,27 +126,6 @@ describe('GET /export', () => {
     expect(post.headers.get('allow')).toBe('GET');
   });
 });
-
-/** A small RFC 4180 parser for the assertions (quoted fields may hold commas, quotes and newlines). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\r' && text[i + 1] === '\n') row.push(cell), rows.push(row), (row = []), (cell = ''), i++;
-    else cell += c;
-  }
-  if (cell || row.length) row.push(cell), rows.push(row);
-  return rows;
-}
 
 describe('GET /export when the log fails mid-export', () => {
   it('breaks the connection so the client sees an incomplete download, not a complete file', async () => {
