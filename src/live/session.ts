@@ -78,6 +78,12 @@ export class Session {
     this.writer.send(frame, collapseKey);
   }
 
+  /** Registers a running operation; one added after the session closed is stopped at once. */
+  addOperation(id: string, operation: SessionOperation): void {
+    if (this.#closed) return operation.stop();
+    this.operations.set(id, operation);
+  }
+
   /** Stops one operation (the client completed it, or it ended). */
   stopOperation(id: string): void {
     const operation = this.operations.get(id);

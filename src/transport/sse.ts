@@ -37,7 +37,6 @@ type ResultProcessorInput = ExecutionResult | ExecutionResult[] | AsyncIterable<
 type FetchAPI = { Response: typeof Response; ReadableStream: typeof ReadableStream };
 
 const encoder = new TextEncoder();
-const HIGH_WATER_BYTES = 64 * 1024;
 const COMPLETE = 1000;
 const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer } as const;
 const HEADERS = {
@@ -60,20 +59,105 @@ function statusOf(result: ExecutionResult): number {
   return status;
 }
 
-/** One SSE stream's state, for the shared heartbeat sweep. */
-interface Stream {
-  session: Session;
-  lastWrite: number;
-  /** When the stream last had room (desiredSize > 0); a peer that takes nothing for too long is gone. */
-  lastRoom: number;
-  controller: ReadableStreamDefaultController<Uint8Array>;
+/**
+ * One SSE stream as a session transport. The response body is a pull stream: a frame reaches the
+ * body only when Yoga's Node adapter asks for the next chunk, which it does once the socket has taken
+ * the previous one (it waits for `drain`). So frames the peer has not taken yet are counted here
+ * (plus the Node response's own buffer), and the session's writer sees real backpressure.
+ */
+class SseStream implements SessionTransport {
+  readonly kind = 'sse' as const;
+  session: Session | undefined;
+  lastWrite = Date.now();
+  /** When the adapter last took a chunk: a peer that takes nothing for too long is gone. */
+  lastPull = Date.now();
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #waiter: ((chunk: Uint8Array | null) => void) | undefined;
+  #drained: (() => void) | undefined;
+  #ending = false;
+  #ended = false;
+
+  constructor(
+    private readonly res: { writableLength?: number } | undefined,
+    private readonly onEnd: (stream: SseStream) => void,
+  ) {}
+
+  write(frame: string): void {
+    if (this.#ending) return;
+    this.lastWrite = Date.now();
+    this.#push(encoder.encode(frame));
+  }
+
+  bufferedBytes(): number {
+    return this.#pendingBytes + (this.res?.writableLength ?? 0);
+  }
+
+  onceDrained(listener: () => void): void {
+    this.#drained = listener;
+  }
+
+  /** Bytes waiting for the adapter. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  end(code: number, why: string): void {
+    if (this.#ending) return;
+    if (code === COMPLETE) this.#push(encoder.encode('event: complete\ndata:\n\n'));
+    else if (code !== 1006) this.#push(encoder.encode(`event: ${SSE_CLOSE_EVENT}\ndata: ${JSON.stringify({ code, reason: why })}\n\n`));
+    this.#ending = true;
+    if (code === 1006) this.#pending = [];
+    if (this.#waiter && this.#pending.length === 0) this.#finish();
+    this.onEnd(this);
+  }
+
+  /** The body's pull: the next chunk, or null at the end. */
+  pull(): Uint8Array | null | Promise<Uint8Array | null> {
+    this.lastPull = Date.now();
+    const chunk = this.#pending.shift();
+    if (chunk) {
+      this.#pendingBytes -= chunk.byteLength;
+      if (this.#pending.length === 0) this.#fireDrained();
+      return chunk;
+    }
+    if (this.#ending) return null;
+    this.#fireDrained();
+    return new Promise((resolve) => (this.#waiter = resolve));
+  }
+
+  #push(chunk: Uint8Array) {
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      this.lastPull = Date.now();
+      waiter(chunk);
+      return;
+    }
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.byteLength;
+  }
+
+  #finish() {
+    if (this.#ended) return;
+    this.#ended = true;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.(null);
+  }
+
+  #fireDrained() {
+    const listener = this.#drained;
+    this.#drained = undefined;
+    listener?.();
+  }
 }
 
 export function createSsePlugin(options: SsePluginOptions): SsePlugin {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
   const states = new WeakMap<Request, StreamState>();
-  const streams = new Set<Stream>();
+  const streams = new Set<SseStream>();
   const streamState = (request: Request) => {
     let state = states.get(request);
     if (!state) states.set(request, (state = {}));
@@ -85,13 +169,11 @@ export function createSsePlugin(options: SsePluginOptions): SsePlugin {
     sweep ??= setInterval(() => {
       const now = Date.now();
       for (const stream of streams) {
-        const room = (stream.controller.desiredSize ?? 0) > 0;
-        if (room) stream.lastRoom = now;
-        else if (now - stream.lastRoom > heartbeatTimeoutMs) {
-          stream.session.gone();
+        if (stream.pendingBytes > 0 && now - stream.lastPull > heartbeatTimeoutMs) {
+          stream.session?.gone();
           continue;
         }
-        if (room && now - stream.lastWrite >= heartbeatMs - 50) stream.session.transport.write(': heartbeat\n\n');
+        if (stream.pendingBytes === 0 && now - stream.lastWrite >= heartbeatMs - 50) stream.write(': heartbeat\n\n');
       }
       if (streams.size === 0) {
         clearInterval(sweep);
@@ -119,40 +201,14 @@ export function createSsePlugin(options: SsePluginOptions): SsePlugin {
     });
   }
 
-  function streamed(request: Request, results: AsyncIterable<ExecutionResult>, fetchAPI: FetchAPI): Response {
+  function streamed(request: Request, res: { writableLength?: number } | undefined, results: AsyncIterable<ExecutionResult>, fetchAPI: FetchAPI): Response {
     const state = streamState(request);
     const iterator = results[Symbol.asyncIterator]();
     const viewer = options.viewerOf(request);
-    let stream: Stream | undefined;
-    let drained: (() => void) | undefined;
-    let open = true;
-    let controllerRef!: ReadableStreamDefaultController<Uint8Array>;
-
-    const transport: SessionTransport = {
-      kind: 'sse',
-      write(frame) {
-        if (!open) return;
-        controllerRef.enqueue(encoder.encode(frame));
-        if (stream) stream.lastWrite = Date.now();
-      },
-      bufferedBytes: () => (open ? HIGH_WATER_BYTES - (controllerRef.desiredSize ?? 0) : 0),
-      onceDrained(listener) {
-        drained = listener;
-      },
-      end(code, why) {
-        if (!open) return;
-        if (code === COMPLETE) controllerRef.enqueue(encoder.encode('event: complete\ndata:\n\n'));
-        else if (code !== 1006) controllerRef.enqueue(encoder.encode(`event: ${SSE_CLOSE_EVENT}\ndata: ${JSON.stringify({ code, reason: why })}\n\n`));
-        open = false;
-        if (stream) streams.delete(stream);
-        void iterator.return?.();
-        try {
-          controllerRef.close();
-        } catch {
-          // already cancelled by the peer
-        }
-      },
-    };
+    const transport = new SseStream(res, (stream) => {
+      streams.delete(stream);
+      void iterator.return?.();
+    });
 
     let session: Session;
     try {
@@ -163,32 +219,24 @@ export function createSsePlugin(options: SsePluginOptions): SsePlugin {
       if (isAppError(error)) return refused(error.status, error.code, error.message, fetchAPI);
       throw error;
     }
-    session.operations.set('sse', { stop: () => void iterator.return?.() });
+    transport.session = session;
+    session.addOperation('sse', { stop: () => void iterator.return?.() });
+    streams.add(transport);
+    startSweep();
+    // Flush headers at once: some clients stall until the first bytes arrive.
+    transport.write(':\n\n');
 
-    const body = new fetchAPI.ReadableStream<Uint8Array>(
-      {
-        start(controller) {
-          controllerRef = controller;
-          stream = { session, lastWrite: Date.now(), lastRoom: Date.now(), controller };
-          streams.add(stream);
-          startSweep();
-          // Flush headers at once: some clients stall until the first bytes arrive.
-          controller.enqueue(encoder.encode(':\n\n'));
-          void pump();
-        },
-        pull() {
-          const listener = drained;
-          drained = undefined;
-          listener?.();
-        },
-        cancel() {
-          open = false;
-          if (stream) streams.delete(stream);
-          session.gone();
-        },
+    const body = new fetchAPI.ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const chunk = await transport.pull();
+        if (chunk === null) controller.close();
+        else controller.enqueue(chunk);
       },
-      { highWaterMark: HIGH_WATER_BYTES, size: (chunk) => chunk.byteLength },
-    );
+      cancel() {
+        session.gone();
+      },
+    });
+    void pump();
 
     async function pump() {
       try {
@@ -210,13 +258,14 @@ export function createSsePlugin(options: SsePluginOptions): SsePlugin {
   }
 
   const plugin: Plugin = {
-    onResultProcess({ request, acceptableMediaTypes, setResultProcessor }) {
+    onResultProcess({ request, acceptableMediaTypes, setResultProcessor, serverContext }) {
+      const res = (serverContext as { res?: { writableLength?: number } }).res;
       const accept = request.headers.get('accept') ?? '';
       if (!accept.includes('text/event-stream')) return;
       acceptableMediaTypes.push('text/event-stream');
       setResultProcessor(
         ((result: ResultProcessorInput, fetchAPI: FetchAPI) =>
-          isAsyncIterable(result) ? streamed(request, result, fetchAPI) : single(Array.isArray(result) ? result[0]! : result, fetchAPI)) as never,
+          isAsyncIterable(result) ? streamed(request, res, result, fetchAPI) : single(Array.isArray(result) ? result[0]! : result, fetchAPI)) as never,
         'text/event-stream',
       );
     },

@@ -93,11 +93,11 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
 
   wss.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
   wss.on('connection', (socket, request) => {
-    alive.set(socket, Date.now());
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
       socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
       return;
     }
+    alive.set(socket, Date.now());
     let session: Session | undefined;
     let initialised = false;
     const initTimer = setTimeout(() => {
@@ -152,6 +152,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
           return;
         case MessageType.Subscribe: {
           if (!session) return socket.close(CloseCode.Unauthorized, 'Unauthorized');
+          if (session.closed) return; // closing (too slow, expired, revoked): nothing new starts
           if (session.operations.has(message.id)) {
             return socket.close(CloseCode.SubscriberAlreadyExists, reason(`Subscriber for ${message.id} already exists`));
           }
@@ -177,15 +178,20 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
     let stopped = false;
     let iterator: AsyncIterableIterator<ExecutionResult> | undefined;
     // Registered before any await, so a `complete` or a close during setup stops it too.
-    session.operations.set(id, {
+    const entry = {
       stop: () => {
         stopped = true;
         void iterator?.return?.();
       },
-    });
+    };
+    session.addOperation(id, entry);
+    // Only this run's entry: a `complete` then a new `subscribe` with the same id may have replaced it.
+    const release = () => {
+      if (session.operations.get(id) === entry) session.operations.delete(id);
+    };
     const finish = () => {
-      if (session.operations.has(id) && !stopped) {
-        session.operations.delete(id);
+      if (session.operations.get(id) === entry && !stopped) {
+        release();
         session.send(`{"id":${idJson},"type":"complete"}`);
       }
     };
@@ -195,13 +201,13 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
       try {
         document = enveloped.parse(payload.query);
       } catch (error) {
-        session.operations.delete(id);
+        release();
         return sendError(id, [asGraphQLError(error)]);
       }
       const errors = enveloped.validate(enveloped.schema, document);
       const operation = errors.length ? undefined : getOperationAST(document, payload.operationName);
       if (errors.length || !operation) {
-        session.operations.delete(id);
+        release();
         return sendError(id, errors.length ? errors : [new GraphQLError('Unable to identify the operation to run')]);
       }
       const args: ExecutionArgs = {
@@ -211,6 +217,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
         variableValues: payload.variables,
         contextValue: await enveloped.contextFactory(),
       };
+      if (stopped) return;
       const result = operation.operation === 'subscription' ? await enveloped.subscribe(args) : await enveloped.execute(args);
       if (stopped) {
         if (isAsyncIterable(result)) await result.return?.();
@@ -227,7 +234,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
       }
       finish();
     } catch (error) {
-      session.operations.delete(id);
+      release();
       if (!stopped && !session.closed) sendError(id, [asGraphQLError(error)]);
     }
   }

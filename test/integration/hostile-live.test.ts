@@ -189,6 +189,26 @@ describe('sessions end when they must', () => {
     await healthy.dispose();
   }, 60_000);
 
+
+  it('closes a stalled SSE stream as too slow, freeing its session', async () => {
+    const { request } = await import('node:http');
+    const token = server.token('cus_sse_stall', 'customer');
+    const body = JSON.stringify({ query: 'subscription { events { id ... on OrderCreatedEvent { notes } } }' });
+    const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) =>
+      request(server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) } }, resolve)
+        .on('error', reject)
+        .end(body),
+    );
+    expect(response.statusCode).toBe(200);
+    await waitFor(() => server.herald.hub.connections.sessionsOf('cus_sse_stall').length === 1, 5000, 'SSE session open');
+    response.pause(); // reads nothing more: the server's buffers fill
+    const data = { ...examplePayload('order_created'), notes: 'y'.repeat(20_000) };
+    for (let i = 0; i < 800 && server.herald.hub.connections.sessionsOf('cus_sse_stall').length > 0; i++) {
+      await publish(server, { type: 'order_created', roles: ['customer'], data });
+    }
+    expect(server.herald.hub.connections.sessionsOf('cus_sse_stall')).toHaveLength(0);
+    response.destroy();
+  }, 60_000);
 });
 
 describe('dead peers', () => {
