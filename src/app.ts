@@ -23,6 +23,9 @@ import { createWebhookResolvers } from './graphql/resolvers/webhooks.js';
 import { createAnalytics, type Analytics } from './analytics/analytics-service.js';
 import { createAnalyticsResolvers } from './graphql/resolvers/analytics.js';
 import { useExport } from './transport/export.js';
+import { createLiveGroups } from './graphql/live-groups.js';
+import { createMaskError } from './graphql/errors.js';
+import type { GraphQLError } from 'graphql';
 
 export interface Herald {
   readonly hub: Hub;
@@ -60,6 +63,8 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       analytics.recordError({ kind: 'validation', source: r.source, field: r.field, message: r.message, details: r.type ? { type: r.type } : null }),
   });
   const verifier = createTokenVerifier(config.jwt);
+  const maskError = createMaskError(logger);
+  const groups = createLiveGroups({ maskError: (error) => maskError(error, 'Unexpected error.') as GraphQLError });
   const yoga = createHttpHandler({
     schema,
     hub,
@@ -69,6 +74,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     publicIntrospection: config.publicIntrospection,
     sseHeartbeatMs: config.sseHeartbeatMs,
     limits: config.limits,
+    groups,
     plugins: [useExport({ store, verifier, logger })],
   });
   const server = createServer(createRequestListener(yoga, config.limits.maxRequestBytes));
@@ -78,6 +84,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     hub,
     verifier,
     logger,
+    groups,
     keepAliveMs: config.wsKeepAliveMs,
     heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
     maxSubscriptions: config.limits.maxSubscriptionsPerConnection,

@@ -10,7 +10,7 @@ import type { PayloadValidator } from './payload-validator.js';
 import { createPublisher, type PublishInput, type Publisher, type PublisherOptions } from './publish.js';
 import { createRouter, type Router } from './router.js';
 import { createSessionRegistry, type SessionLimits, type SessionRegistry } from '../live/session-registry.js';
-import { openEventStream } from './stream.js';
+import { openLiveFeed, type LiveFeed } from './stream.js';
 import { audienceOf, canSee, resolveTypes } from './visibility.js';
 import { CursorError, ForbiddenError } from '../errors.js';
 
@@ -44,9 +44,9 @@ export interface Hub extends Publisher {
    * The viewer's events, live, optionally replaying the log after `afterSeq` first.
    * @throws CursorError when the log cannot resume from `afterSeq` (beyond its head, or purged by retention)
    */
-  subscribe(viewer: Viewer, options: { types?: readonly EventTypeName[]; afterSeq?: number; onClose?: () => void }): Promise<AsyncIterableIterator<HeraldEvent>>;
+  subscribe(viewer: Viewer, options: { types?: readonly EventTypeName[]; afterSeq?: number; onClose?: () => void }): Promise<LiveFeed>;
   /** One delivery's status/location/ETA events, for its customer, its partner and admins. */
-  trackDelivery(viewer: Viewer, deliveryId: string, options: { afterSeq?: number; onClose?: () => void }): Promise<AsyncIterableIterator<HeraldEvent>>;
+  trackDelivery(viewer: Viewer, deliveryId: string, options: { afterSeq?: number; onClose?: () => void }): Promise<LiveFeed>;
   /** An event the viewer may see, or null. */
   getEvent(viewer: Viewer, id: EventId): Promise<HeraldEvent | null>;
   /** A page of the log, filtered to what the viewer may see. */
@@ -86,7 +86,7 @@ export function createHub(options: HubOptions): Hub {
     async subscribe(viewer, { types: requested, afterSeq, onClose }) {
       const types = resolveTypes(viewer, requested);
       await checkResume(afterSeq);
-      return openEventStream({
+      return openLiveFeed({
         ...streamDefaults,
         store,
         router,
@@ -106,7 +106,7 @@ export function createHub(options: HubOptions): Hub {
         }
       }
       await checkResume(afterSeq);
-      return openEventStream({
+      return openLiveFeed({
         ...streamDefaults,
         store,
         router,

@@ -7,6 +7,8 @@ export interface PushIterator<T> extends AsyncIterableIterator<T> {
   /** Ends the stream after the queued values; with an error, the consumer's next pull rejects. */
   end(error?: unknown): void;
   readonly queued: number;
+  /** Resolves once the consumer has taken every queued value (or the iterator ended). */
+  drained(): Promise<void>;
 }
 
 export function createPushIterator<T>(options: { limit: number; onOverflow: () => unknown; onReturn?: () => void }): PushIterator<T> {
@@ -17,8 +19,15 @@ export function createPushIterator<T>(options: { limit: number; onOverflow: () =
   let done = false;
   let failure: unknown;
   let returned = false;
+  let onDrained: Array<() => void> | undefined;
+  const wake = () => {
+    const waiting = onDrained;
+    onDrained = undefined;
+    if (waiting) for (const resolve of waiting) resolve();
+  };
 
   const finish = () => {
+    wake();
     if (returned) return;
     returned = true;
     options.onReturn?.();
@@ -27,6 +36,10 @@ export function createPushIterator<T>(options: { limit: number; onOverflow: () =
   const it: PushIterator<T> = {
     get queued() {
       return queue.length - head;
+    },
+    drained() {
+      if (done || queue.length - head === 0) return Promise.resolve();
+      return new Promise((resolve) => (onDrained ??= []).push(resolve));
     },
     push(value) {
       if (done) return;
@@ -63,6 +76,7 @@ export function createPushIterator<T>(options: { limit: number; onOverflow: () =
           queue.splice(0, head);
           head = 0;
         }
+        if (head === queue.length) wake();
         return Promise.resolve({ value, done: false });
       }
       if (done) {

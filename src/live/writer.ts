@@ -39,6 +39,7 @@ export class SessionWriter {
   #byKey: Map<string, Queued> | undefined; // created on the first collapsible frame that has to wait
   #waiting = false;
   #dead = false;
+  #ready: Array<() => void> | undefined;
   readonly #flush = () => this.flush();
 
   constructor(
@@ -53,6 +54,12 @@ export class SessionWriter {
 
   get queuedBytes(): number {
     return this.#bytes;
+  }
+
+  /** Resolves once nothing is queued (or the writer closed): a producer of bulk frames waits on it. */
+  ready(): Promise<void> {
+    if (this.#dead || this.queued === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.#ready ??= []).push(resolve));
   }
 
   send(frame: string, collapseKey?: string): void {
@@ -98,14 +105,22 @@ export class SessionWriter {
     if (this.#head === this.#queue.length) {
       this.#queue = [];
       this.#head = 0;
+      this.#wake();
     } else if (!this.#dead && !this.#waiting) {
       this.#waiting = true;
       this.sink.onceDrained(this.#flush);
     }
   }
 
+  #wake(): void {
+    const waiting = this.#ready;
+    this.#ready = undefined;
+    if (waiting) for (const resolve of waiting) resolve();
+  }
+
   /** Drops what is queued and accepts nothing more. */
   close(): void {
+    this.#wake();
     this.#dead = true;
     this.#queue = [];
     this.#head = 0;

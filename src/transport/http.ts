@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { createMaskError, createYogaLogger, toGraphQLError } from '../graphql/errors.js';
 import { createRowBudget, documentLimitPlugins, type DocumentLimits } from '../graphql/limits.js';
+import { useLiveCapture, type LiveGroups } from '../graphql/live-groups.js';
 import type { Limits } from '../config.js';
 import type { AppError } from '../errors.js';
 import { createSsePlugin } from './sse.js';
@@ -31,6 +32,8 @@ export interface HttpOptions {
   readonly publicIntrospection?: boolean;
   /** @default 15000 */
   readonly sseHeartbeatMs?: number;
+  /** Shared execution of live subscriptions (one per server, shared with WebSocket). */
+  readonly groups: LiveGroups;
   /** Extra Yoga plugins (e.g. export routes, metrics). */
   readonly plugins?: readonly Plugin[];
 }
@@ -88,6 +91,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
   const auth = useAuthentication({ verifier, publicIntrospection: options.publicIntrospection, reject: errorResponse });
   const sse = createSsePlugin({
     sessions: hub.connections,
+    groups: options.groups,
     viewerOf: (request) => auth.authOf(request)?.viewer,
     heartbeatMs: options.sseHeartbeatMs,
     heartbeatTimeoutMs: limits.heartbeatTimeoutMs,
@@ -109,6 +113,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       ...(options.graphiql === false ? [] : [useGraphiQLPage({ title: 'Herald', defaultQuery: TOUR_QUERY })]),
       auth.plugin,
       ...documentLimitPlugins(limits),
+      useLiveCapture(),
       sse.plugin,
       ...(options.plugins ?? []),
     ],
@@ -116,7 +121,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       const budget = createRowBudget(limits.maxRowsPerRequest);
       // graphql-ws: the transport authenticated the connection at connection_init.
       const extra = (initial as { extra?: WsExtra }).extra;
-      if (extra?.viewer) return { viewer: extra.viewer, hub, transport: 'websocket', budget };
+      if (extra?.viewer) return { viewer: extra.viewer, hub, transport: 'websocket', budget, stream: {} };
 
       const request = initial.request;
       const streaming = (request.headers.get('accept') ?? '').includes('text/event-stream');

@@ -16,9 +16,14 @@ import type { SessionRegistry } from '../live/session-registry.js';
 import type { Session, SessionTransport } from '../live/session.js';
 import { isAppError } from '../errors.js';
 import { serializeResult } from '../graphql/serialize.js';
+import type { LiveGroups } from '../graphql/live-groups.js';
+import { collapseKey } from '../live/collapse.js';
+import { encodeCursor } from '../events/model.js';
 
 export interface SsePluginOptions {
   readonly sessions: SessionRegistry;
+  /** Shared execution of live subscriptions. */
+  readonly groups: LiveGroups;
   /** The authenticated viewer of a request (from the early authentication). */
   readonly viewerOf: (request: Request) => VerifiedViewer | undefined;
   /** Idle interval between heartbeat comments. @default 15000 */
@@ -220,11 +225,29 @@ export function createSsePlugin(options: SsePluginOptions): SsePlugin {
       throw error;
     }
     transport.session = session;
-    session.addOperation('sse', { stop: () => void iterator.return?.() });
     streams.add(transport);
     startSweep();
     // Flush headers at once: some clients stall until the first bytes arrive.
     transport.write(':\n\n');
+    const feed = state.feed;
+    if (feed && state.args) {
+      // Push: the group renders each event once; this stream adds its `id:` line.
+      const group = options.groups.join(state.args, session.role);
+      session.addOperation('sse', {
+        stop: () => {
+          void iterator.return?.();
+          group.leave();
+        },
+      });
+      feed.attach({
+        deliver: (event) => session.send(`id: ${encodeCursor(event.seq)}\nevent: next\ndata: ${group.render(event)}\n\n`, collapseKey(event)),
+        ready: () => session.writer.ready(),
+        fail: (error) => session.close(CloseCode.InternalServerError, isAppError(error) ? error.message : 'Unexpected error'),
+      });
+    } else {
+      session.addOperation('sse', { stop: () => void iterator.return?.() });
+      void pump();
+    }
 
     const body = new fetchAPI.ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -236,7 +259,6 @@ export function createSsePlugin(options: SsePluginOptions): SsePlugin {
         session.gone();
       },
     });
-    void pump();
 
     async function pump() {
       try {

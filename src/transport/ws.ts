@@ -26,6 +26,9 @@ import { isAppError, LimitError } from '../errors.js';
 import { serializeErrors, serializeResult } from '../graphql/serialize.js';
 import { toGraphQLError } from '../graphql/errors.js';
 import type { HttpHandler } from './http.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import type { LiveGroups } from '../graphql/live-groups.js';
+import { collapseKey } from '../live/collapse.js';
 import { createLogThrottle } from './log-throttle.js';
 
 /** What the GraphQL context factory receives for a WebSocket operation. */
@@ -37,6 +40,8 @@ export interface WsOptions {
   readonly hub: Hub;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
+  /** Shared execution of live subscriptions (one per server, shared with SSE). */
+  readonly groups: LiveGroups;
   /** Ping interval. @default 12000 */
   readonly keepAliveMs?: number;
   /** A peer that answers no ping this long is dropped. @default 60000 */
@@ -78,7 +83,7 @@ function wsTransport(socket: WebSocket): SessionTransport {
 export const nextFrame = (idJson: string, payloadJson: string) => `{"id":${idJson},"type":"next","payload":${payloadJson}}`;
 
 export function attachWebSocket(options: WsOptions): { close(): Promise<void> } {
-  const { yoga, hub, verifier, logger } = options;
+  const { yoga, hub, verifier, logger, groups } = options;
   const keepAliveMs = options.keepAliveMs ?? 12_000;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
   const maxSubscriptions = options.maxSubscriptions ?? 100;
@@ -177,11 +182,13 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
     const idJson = JSON.stringify(id);
     let stopped = false;
     let iterator: AsyncIterableIterator<ExecutionResult> | undefined;
+    let leaveGroup: (() => void) | undefined;
     // Registered before any await, so a `complete` or a close during setup stops it too.
     const entry = {
       stop: () => {
         stopped = true;
         void iterator?.return?.();
+        leaveGroup?.();
       },
     };
     session.addOperation(id, entry);
@@ -228,6 +235,27 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
         return finish();
       }
       iterator = result;
+      const state = (args.contextValue as GraphQLContext).stream;
+      if (state?.feed) {
+        // Push: the feed calls us per event; the group renders it once for all its members.
+        const group = groups.join(state.args ?? args, session.role);
+        leaveGroup = () => group.leave();
+        const prefix = `{"id":${idJson},"type":"next","payload":`;
+        state.feed.attach({
+          deliver: (event) => {
+            const key = collapseKey(event);
+            session.send(prefix + group.render(event) + '}', key === undefined ? undefined : idJson + key);
+          },
+          ready: () => session.writer.ready(),
+          fail: (error) => {
+            if (stopped) return;
+            entry.stop();
+            release();
+            sendError(id, [asGraphQLError(error)]);
+          },
+        });
+        return;
+      }
       for await (const value of iterator) {
         if (stopped) break;
         session.send(nextFrame(idJson, serializeResult(value)));

@@ -3,6 +3,7 @@ import { getSpec, typesReceivableBy } from '../../events/catalogue.js';
 import { encodeCursor, type EventId, type HeraldEvent } from '../../events/model.js';
 import type { Resolvers } from '../generated/resolvers-types.js';
 import type { GraphQLContext } from '../context.js';
+import type { LiveFeed } from '../../events/stream.js';
 import { parseCursor, requireRole, requireViewer } from '../guards.js';
 import { ValidationError } from '../../errors.js';
 
@@ -12,6 +13,12 @@ const MAX_PAGE = 500;
 function resolveStreamed(event: HeraldEvent, _args: unknown, ctx: GraphQLContext): HeraldEvent {
   if (ctx.stream) ctx.stream.cursor = encodeCursor(event.seq);
   return event;
+}
+
+/** Hands the feed to a transport that pushes (it renders each event once per group, see live-groups.ts). */
+function keepFeed(ctx: GraphQLContext, feed: LiveFeed): LiveFeed {
+  if (ctx.stream) ctx.stream.feed = feed;
+  return feed;
 }
 
 /** `Last-Event-ID` (set by a reconnecting EventSource) wins over the `after` the stream was opened with. */
@@ -57,16 +64,16 @@ export const eventResolvers: Resolvers = {
   },
   Subscription: {
     events: {
-      subscribe(_, { types, after }, ctx) {
+      async subscribe(_, { types, after }, ctx) {
         const viewer = requireViewer(ctx);
-        return ctx.hub.subscribe(viewer, { types: types ?? undefined, afterSeq: resumeFrom(ctx, after) });
+        return keepFeed(ctx, await ctx.hub.subscribe(viewer, { types: types ?? undefined, afterSeq: resumeFrom(ctx, after) }));
       },
       resolve: resolveStreamed,
     },
     deliveryTracking: {
       async subscribe(_, { deliveryId, after }, ctx) {
         const viewer = requireViewer(ctx);
-        return ctx.hub.trackDelivery(viewer, deliveryId, { afterSeq: resumeFrom(ctx, after) });
+        return keepFeed(ctx, await ctx.hub.trackDelivery(viewer, deliveryId, { afterSeq: resumeFrom(ctx, after) }));
       },
       resolve: resolveStreamed,
     },
