@@ -68,8 +68,8 @@ const EnvSchema = z.object({
   MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(20),
   /** Most directives in one operation. @default 20 */
   MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(20),
-  /** Highest graphql-armor cost (objects 2, scalars 1, ×1.5 per level). @default 5000 */
-  MAX_COST: z.coerce.number().int().min(100).max(10_000_000).default(5000),
+  /** Highest graphql-armor cost (objects 2, scalars 1, ×1.5 per level). @default 20000 */
+  MAX_COST: z.coerce.number().int().min(100).max(10_000_000).default(20_000),
   /** Most event rows one request may read over all its list fields (`first` summed). @default 2000 */
   MAX_ROWS_PER_REQUEST: z.coerce.number().int().min(1).max(1_000_000).default(2000),
   /** Longest token lifetime accepted; tokens without `exp` are refused. Units ms s m h d. @default '24h' */

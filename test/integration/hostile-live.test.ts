@@ -9,25 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from 'graphql-ws';
 import { HeraldCloseCode } from '../../clients/protocol/index.js';
 import { startServer, type TestServer } from '../utils/server.js';
-import { sseSubscribe, wsClient } from '../utils/clients.js';
+import { rawSocket, sseSubscribe, wsClient } from '../utils/clients.js';
 import { publish } from '../utils/publish.js';
 import { examplePayload } from '../../src/events/examples.js';
 import { deferred, sleep, waitFor } from '../utils/deferred.js';
 
 const SUB = 'subscription($after: String) { events(after: $after) { id type cursor } }';
-
-/** A hand-driven graphql-transport-ws socket: sees every frame, can stop reading. */
-async function rawSocket(url: string, token: string) {
-  const socket = new WebSocket(url, 'graphql-transport-ws');
-  const frames: any[] = [];
-  const closed = deferred<{ code: number; reason: string }>();
-  socket.on('message', (data) => frames.push(JSON.parse(String(data))));
-  socket.on('close', (code, reason) => closed.resolve({ code, reason: String(reason) }));
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-  await waitFor(() => frames.some((f) => f.type === 'connection_ack') || socket.readyState !== socket.OPEN, 5000, 'connection_ack');
-  return { socket, frames, closed: closed.promise, send: (message: object) => socket.send(JSON.stringify(message)) };
-}
 
 describe('the live path under hostile input', () => {
   let server: TestServer;

@@ -121,3 +121,30 @@ export function sseSubscribe(
     close: () => source.close(),
   };
 }
+
+export interface RawSocket {
+  readonly socket: WebSocket;
+  /** Every frame, parsed. */
+  readonly frames: any[];
+  /** Every frame as the bytes arrived (text). */
+  readonly raw: string[];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  send(message: object): void;
+}
+
+/** A hand-driven graphql-transport-ws socket: sees every frame as sent, can stop reading (`socket._socket.pause()`). */
+export async function rawSocket(url: string, token: string): Promise<RawSocket> {
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  const frames: any[] = [];
+  const raw: string[] = [];
+  const closed = deferred<{ code: number; reason: string }>();
+  socket.on('message', (data) => {
+    raw.push(String(data));
+    frames.push(JSON.parse(String(data)));
+  });
+  socket.on('close', (code, reason) => closed.resolve({ code, reason: String(reason) }));
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await waitFor(() => frames.some((f) => f.type === 'connection_ack') || socket.readyState !== socket.OPEN, 5000, 'connection_ack');
+  return { socket, frames, raw, closed: closed.promise, send: (message: object) => socket.send(JSON.stringify(message)) };
+}
