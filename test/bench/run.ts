@@ -2,11 +2,24 @@
  * `npm run bench [-- --events 1000000 --stores sqlite,mongo --users 50000 --days 30 --samples 200
  *   --raw-events N --seed-timeout 3600 --export-format csv|json|ndjson --export-timeout 900 --only store|webhooks]`
  * Runs the store benchmark, then test/bench/webhooks.ts when it exists (it receives the same argv).
+ * `npm run bench -- fanout [options]` runs the live fan-out benchmark instead (options: test/bench/fanout.ts).
+ * Each benchmark is imported only when it runs, so one never loads the other's modules.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EXPORT_FORMATS, type ExportFormat } from '../../src/analytics/export.js';
-import { runStoreBench, type StoreKind } from './store-bench.js';
+
+const argv = process.argv.slice(2);
+
+if (argv.includes('fanout')) {
+  const { main } = await import('./fanout.js');
+  await main(argv);
+  process.exit(0);
+}
+
+const { EXPORT_FORMATS } = await import('../../src/analytics/export.js');
+const { runStoreBench } = await import('./store-bench.js');
+type StoreKind = import('./store-bench.js').StoreKind;
+type ExportFormat = import('../../src/analytics/export.js').ExportFormat;
 
 const { values } = parseArgs({
   options: {

@@ -1,7 +1,12 @@
 /**
- * One Herald for the store benchmark, in its own process so its memory is measured alone: configured from the
- * environment (like `npm start`), it prints `{"url": …}` once listening, then `rss <bytes>` every 25 ms.
- * Stdin commands: `gc` (collect garbage, answer `gc-done`). SIGTERM closes it gracefully.
+ * One Herald for the benchmarks, in its own process so its memory is measured alone: configured from the
+ * environment (like `npm start`). Two ways to drive it:
+ * - spawned without IPC (store benchmark): prints `{"url": …}` once listening, then `rss <bytes>` every 25 ms;
+ *   stdin command `gc` (collect garbage, answer `gc-done`);
+ * - forked/spawned with an IPC channel (fan-out benchmark): sends `{ url }` once listening and answers the probes of
+ *   test/bench/server-probe.ts (`mem`, with or without a collection; `{ rss }` ticks every BENCH_RSS_TICK_MS,
+ *   default 100); nothing is written to stdout. Exits when the driver disconnects.
+ * SIGTERM closes it gracefully.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -9,22 +14,28 @@ import { createInterface } from 'node:readline';
 import { createHerald } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { answerProbes } from './server-probe.js';
 
 const config = loadConfig();
 const herald = await createHerald(config, createLogger(config.logLevel));
 const url = await herald.listen();
-process.stdout.write(`${JSON.stringify({ url })}\n`);
 
-const timer = setInterval(() => process.stdout.write(`rss ${process.memoryUsage.rss()}\n`), 25);
-createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.trim() === 'gc') {
-    gc();
-    process.stdout.write('gc-done\n');
-  }
-});
+let timer: ReturnType<typeof setInterval> | undefined;
+if (process.send) {
+  answerProbes({ tickMs: Number(process.env['BENCH_RSS_TICK_MS'] ?? 100) });
+  process.send({ url });
+} else {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  process.stdout.write(`${JSON.stringify({ url })}\n`);
+  timer = setInterval(() => process.stdout.write(`rss ${process.memoryUsage.rss()}\n`), 25);
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.trim() === 'gc') {
+      gc();
+      process.stdout.write('gc-done\n');
+    }
+  });
+}
 process.once('SIGTERM', () => {
   clearInterval(timer);
   void herald.close().finally(() => process.exit(0));

@@ -219,3 +219,34 @@ describe('dead peers', () => {
   });
 });
 
+
+describe('revoking a user\'s sessions', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server.close({ removeData: true });
+  });
+
+  it('closes every WebSocket and SSE session of one user with 4031, leaving other users connected, admins only', async () => {
+    const token = server.token('cus_revoked', 'customer');
+    const ws = wsClient(server.wsUrl, token);
+    await ws.connected;
+    const stream = sseSubscribe(server.graphqlUrl, token, SUB);
+    const ended = deferred<string>();
+    stream.source.addEventListener('error', (event: any) => event.data && ended.resolve(event.data));
+    await stream.opened;
+    const other = wsClient(server.wsUrl, server.token('cus_other', 'customer'));
+    await other.connected;
+    const refused = await server.gql('mutation { closeUserSessions(userId: "cus_revoked") }', {}, server.token('cus_other', 'customer'));
+    expect(refused.body.errors![0].extensions.code).toBe('FORBIDDEN');
+    const { body } = await server.gql('mutation { closeUserSessions(userId: "cus_revoked", reason: "account locked") }', {}, server.token('adm_r', 'admin'));
+    expect(body.data.closeUserSessions).toBe(2);
+    expect(await ws.closed).toMatchObject({ code: HeraldCloseCode.SessionRevoked, reason: 'Session revoked: account locked' });
+    expect(JSON.parse(await ended.promise)).toMatchObject({ code: HeraldCloseCode.SessionRevoked });
+    expect(server.herald.hub.connections.sessionsOf('cus_other')).toHaveLength(1);
+    stream.close();
+    await Promise.all([ws.dispose(), other.dispose()]);
+  });
+});

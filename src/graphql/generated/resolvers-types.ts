@@ -801,6 +801,12 @@ export type LocationUpdatedEvent = Event & {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Closes every live connection (WebSocket and SSE) of one user on this instance, e.g. after their account was
+   * locked; their clients are told why (WebSocket close 4031, SSE final `event: error`). Returns how many were
+   * closed. Admins only. Tokens stay valid: revoke them at the issuer too.
+   */
+  closeUserSessions: Scalars['Int']['output'];
+  /**
    * Registers an endpoint and returns its signing secret: shown only here and by `rotateWebhookSecret`. The URL must
    * be `https` and resolve to public addresses only (UNSAFE_URL otherwise).
    */
@@ -831,6 +837,12 @@ export type Mutation = {
   sendTestWebhook: WebhookTestResult;
   /** Changes an endpoint; omitted fields keep their values. A new URL is checked like at creation. */
   updateWebhookEndpoint: WebhookEndpoint;
+};
+
+
+export type MutationCloseUserSessionsArgs = {
+  reason?: InputMaybe<Scalars['String']['input']>;
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -2391,6 +2403,7 @@ export type LocationUpdatedEventResolvers<ContextType = GraphQLContext, ParentTy
 }>;
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  closeUserSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationCloseUserSessionsArgs, 'userId'>>;
   createWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationCreateWebhookEndpointArgs, 'input'>>;
   deleteWebhookEndpoint?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>>;
   disableWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationDisableWebhookEndpointArgs, 'id'>>;

@@ -1,10 +1,20 @@
-/** connectionStats: admins only. */
+/** connectionStats and closeUserSessions: admins only. */
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { requireRole } from '../guards.js';
+import { HeraldCloseCode } from '../../../clients/protocol/index.js';
 
 const TRANSPORTS = { websocket: 'WEBSOCKET', sse: 'SSE' } as const;
 
+const MAX_REASON = 100;
+
 export const statsResolvers: Resolvers = {
+  Mutation: {
+    closeUserSessions(_, { userId, reason }, ctx) {
+      requireRole(ctx, ['admin'], 'closeUserSessions');
+      const why = `Session revoked${reason ? `: ${reason.slice(0, MAX_REASON)}` : ''}`;
+      return ctx.hub.connections.closeUser(userId, HeraldCloseCode.SessionRevoked, why);
+    },
+  },
   Query: {
     async connectionStats(_, __, ctx) {
       requireRole(ctx, ['admin'], 'connectionStats');
