@@ -103,6 +103,8 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
       return;
     }
     alive.set(socket, Date.now());
+    // Keep the address, not the upgrade request (headers and all) for the socket's lifetime.
+    const remote = request.socket.remoteAddress;
     let session: Session | undefined;
     let initialised = false;
     const initTimer = setTimeout(() => {
@@ -114,7 +116,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
     const sendError = (id: string, errors: readonly GraphQLError[]) =>
       send(`{"id":${JSON.stringify(id)},"type":"error","payload":${serializeErrors(errors)}}`);
 
-    socket.on('error', (error) => socketErrors.note({ remote: request.socket.remoteAddress, message: error.message }));
+    socket.on('error', (error) => socketErrors.note({ remote, message: error.message }));
     socket.on('pong', () => alive.set(socket, Date.now()));
     socket.on('close', () => {
       clearTimeout(initTimer);
@@ -127,7 +129,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
       try {
         message = parseMessage(isBinary ? Buffer.from(data as Buffer).toString() : String(data));
       } catch (error) {
-        socketErrors.note({ remote: request.socket.remoteAddress, message: (error as Error).message });
+        socketErrors.note({ remote, message: (error as Error).message });
         socket.close(CloseCode.BadRequest, reason(`Invalid message: ${(error as Error).message}`));
         return;
       }
@@ -234,9 +236,12 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
         session.send(nextFrame(idJson, serializeResult(result as ExecutionResult)));
         return finish();
       }
-      iterator = result;
       const state = (args.contextValue as GraphQLContext).stream;
       if (state?.feed) {
+        // Stop through the feed itself: graphql-js's mapped iterator, the context and the arguments are
+        // not needed any more and are left to the collector (a live subscription keeps only what it uses).
+        iterator = state.feed as unknown as AsyncIterableIterator<ExecutionResult>;
+        void result;
         // Push: the feed calls us per event; the group renders it once for all its members.
         const group = groups.join(state.args ?? args, session.role);
         leaveGroup = () => group.leave();
@@ -256,6 +261,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
         });
         return;
       }
+      iterator = result;
       for await (const value of iterator) {
         if (stopped) break;
         session.send(nextFrame(idJson, serializeResult(value)));
