@@ -1,3 +1,12 @@
+/** `head` + `body` + `tail` in one buffer: the only per-socket work on a shared frame is this copy. */
+export function splice(head: Buffer, body: Buffer, tail: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(head.length + body.length + tail.length);
+  head.copy(frame, 0);
+  body.copy(frame, head.length);
+  tail.copy(frame, head.length + body.length);
+  return frame;
+}
+
 /**
  * Shared execution for live subscriptions: subscribers whose operation gives the same result for an
  * event form one group, and per event the group executes the selection once and serializes once; each
@@ -22,8 +31,8 @@ import type { GraphQLContext } from './context.js';
 import { serializeResult } from './serialize.js';
 
 export interface LiveGroup {
-  /** The serialized `ExecutionResult` of this group's operation for one event (cached for the last event). */
-  render(event: HeraldEvent): string;
+  /** The serialized `ExecutionResult` of this group's operation for one event, as UTF-8 (cached for the last event). */
+  render(event: HeraldEvent): Buffer;
   /** A member left; the last one out removes the group. */
   leave(): void;
 }
@@ -78,17 +87,17 @@ export function createLiveGroups(options: LiveGroupsOptions): LiveGroups {
   class Group implements LiveGroup {
     members = 0;
     #seq = -1;
-    #json = '';
+    #json: Buffer = Buffer.alloc(0);
     constructor(
       private readonly args: ExecutionArgs,
       private readonly key: string,
     ) {}
 
-    render(event: HeraldEvent): string {
+    render(event: HeraldEvent): Buffer {
       if (event.seq === this.#seq) return this.#json;
       const result = execute({ ...this.args, rootValue: event }) as ExecutionResult | Promise<ExecutionResult>;
       if (result instanceof Promise) throw new Error('live rendering must be synchronous: a resolver below a subscription root returned a promise');
-      const json = serializeResult(result.errors?.length ? { ...result, errors: result.errors.map(options.maskError) } : result);
+      const json = Buffer.from(serializeResult(result.errors?.length ? { ...result, errors: result.errors.map(options.maskError) } : result));
       this.#seq = event.seq;
       this.#json = json;
       return json;

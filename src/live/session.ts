@@ -5,7 +5,7 @@
  */
 import type { Role } from '../events/catalogue.js';
 import type { VerifiedViewer } from '../auth/tokens.js';
-import { SessionWriter, type FrameSink } from './writer.js';
+import { SessionWriter, type Frame, type FrameSink } from './writer.js';
 
 export type TransportKind = 'websocket' | 'sse';
 
@@ -74,7 +74,7 @@ export class Session {
   }
 
   /** Queues a frame for the peer (see SessionWriter for the bounds). */
-  send(frame: string, collapseKey?: string): void {
+  send(frame: Frame, collapseKey?: string): void {
     this.writer.send(frame, collapseKey);
   }
 

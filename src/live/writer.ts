@@ -6,10 +6,13 @@
  * the session is closed as too slow, and the client resumes from its last cursor without loss.
  */
 
+/** One message for the peer: text, or its UTF-8 bytes (built once per group and spliced, see live-groups.ts). */
+export type Frame = string | Buffer;
+
 /** What a transport offers the writer; implemented by the WebSocket and SSE adapters. */
 export interface FrameSink {
   /** Hands one frame to the socket. */
-  write(frame: string): void;
+  write(frame: Frame): void;
   /** Bytes the socket holds that the peer has not taken yet. */
   bufferedBytes(): number;
   /** Calls `listener` once, when the socket can take more. */
@@ -28,7 +31,7 @@ export interface WriterOptions {
 }
 
 interface Queued {
-  frame: string;
+  frame: Frame;
   key: string | undefined;
 }
 
@@ -62,7 +65,7 @@ export class SessionWriter {
     return new Promise((resolve) => (this.#ready ??= []).push(resolve));
   }
 
-  send(frame: string, collapseKey?: string): void {
+  send(frame: Frame, collapseKey?: string): void {
     if (this.#dead) return;
     if (this.queued === 0 && this.sink.bufferedBytes() < (this.options.highWaterBytes ?? 65_536)) {
       this.sink.write(frame);

@@ -16,7 +16,8 @@ import type { SessionRegistry } from '../live/session-registry.js';
 import type { Session, SessionTransport } from '../live/session.js';
 import { isAppError } from '../errors.js';
 import { serializeResult } from '../graphql/serialize.js';
-import type { LiveGroups } from '../graphql/live-groups.js';
+import { splice, type LiveGroups } from '../graphql/live-groups.js';
+import type { Frame } from '../live/writer.js';
 import { collapseKey } from '../live/collapse.js';
 import { encodeCursor } from '../events/model.js';
 
@@ -43,6 +44,7 @@ type FetchAPI = { Response: typeof Response; ReadableStream: typeof ReadableStre
 
 const encoder = new TextEncoder();
 const COMPLETE = 1000;
+const BLANK_LINE = Buffer.from('\n\n');
 const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer } as const;
 const HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -88,10 +90,10 @@ class SseStream implements SessionTransport {
     private readonly onEnd: (stream: SseStream) => void,
   ) {}
 
-  write(frame: string): void {
+  write(frame: Frame): void {
     if (this.#ending) return;
     this.lastWrite = Date.now();
-    this.#push(encoder.encode(frame));
+    this.#push(typeof frame === 'string' ? encoder.encode(frame) : frame);
   }
 
   bufferedBytes(): number {
@@ -210,9 +212,11 @@ export function createSsePlugin(options: SsePluginOptions): SsePlugin {
     const state = streamState(request);
     const iterator = results[Symbol.asyncIterator]();
     const viewer = options.viewerOf(request);
+    // Push mode stops through the feed itself, so graphql-js's mapped iterator (and the request's context) can go.
+    let stopSource = () => void iterator.return?.();
     const transport = new SseStream(res, (stream) => {
       streams.delete(stream);
-      void iterator.return?.();
+      stopSource();
     });
 
     let session: Session;
@@ -233,14 +237,16 @@ export function createSsePlugin(options: SsePluginOptions): SsePlugin {
     if (feed && state.args) {
       // Push: the group renders each event once; this stream adds its `id:` line.
       const group = options.groups.join(state.args, session.role);
+      state.feed = state.args = undefined;
+      stopSource = () => void feed.return?.();
       session.addOperation('sse', {
         stop: () => {
-          void iterator.return?.();
+          stopSource();
           group.leave();
         },
       });
       feed.attach({
-        deliver: (event) => session.send(`id: ${encodeCursor(event.seq)}\nevent: next\ndata: ${group.render(event)}\n\n`, collapseKey(event)),
+        deliver: (event) => session.send(splice(Buffer.from(`id: ${encodeCursor(event.seq)}\nevent: next\ndata: `), group.render(event), BLANK_LINE), collapseKey(event)),
         ready: () => session.writer.ready(),
         fail: (error) => session.close(CloseCode.InternalServerError, isAppError(error) ? error.message : 'Unexpected error'),
       });

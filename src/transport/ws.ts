@@ -27,7 +27,7 @@ import { serializeErrors, serializeResult } from '../graphql/serialize.js';
 import { toGraphQLError } from '../graphql/errors.js';
 import type { HttpHandler } from './http.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import type { LiveGroups } from '../graphql/live-groups.js';
+import { splice, type LiveGroups } from '../graphql/live-groups.js';
 import { collapseKey } from '../live/collapse.js';
 import { createLogThrottle } from './log-throttle.js';
 
@@ -57,6 +57,10 @@ export interface WsOptions {
 /** Close reasons must fit in 123 bytes. */
 const reason = (message: string) => Buffer.from(message).subarray(0, 120).toString();
 
+const CLOSE_BRACE = Buffer.from('}');
+/** Frames are text messages, also when handed over as bytes. */
+const TEXT = { binary: false } as const;
+
 const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer } as const;
 
 const isAsyncIterable = (value: unknown): value is AsyncIterableIterator<ExecutionResult> =>
@@ -67,7 +71,7 @@ function wsTransport(socket: WebSocket): SessionTransport {
   const raw = (socket as unknown as { _socket: Socket })._socket;
   return {
     kind: 'websocket',
-    write: (frame) => socket.send(frame),
+    write: (frame) => socket.send(frame, TEXT),
     bufferedBytes: () => socket.bufferedAmount,
     onceDrained: (listener) => raw.once('drain', listener),
     end: (code, why) => {
@@ -245,11 +249,11 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
         // Push: the feed calls us per event; the group renders it once for all its members.
         const group = groups.join(state.args ?? args, session.role);
         leaveGroup = () => group.leave();
-        const prefix = `{"id":${idJson},"type":"next","payload":`;
+        const head = Buffer.from(`{"id":${idJson},"type":"next","payload":`);
         state.feed.attach({
           deliver: (event) => {
             const key = collapseKey(event);
-            session.send(prefix + group.render(event) + '}', key === undefined ? undefined : idJson + key);
+            session.send(splice(head, group.render(event), CLOSE_BRACE), key === undefined ? undefined : idJson + key);
           },
           ready: () => session.writer.ready(),
           fail: (error) => {
