@@ -2,6 +2,7 @@
  * JWT verification (jsonwebtoken) and signing for development and tests.
  * Claims: `sub` = user id, `role` = a Role (legacy `delivery_boy` is read as `delivery_partner`).
  */
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ROLES, type Role } from '../events/catalogue.js';
 import type { Viewer } from '../events/model.js';
@@ -28,9 +29,11 @@ export function normalizeRole(role: unknown): Role | undefined {
 }
 
 export function createTokenVerifier(config: JwtConfig): TokenVerifier {
-  const keys: Array<{ key: string; algorithms: jwt.Algorithm[] }> = [];
-  if (config.secret) keys.push({ key: config.secret, algorithms: ['HS256'] });
-  if (config.publicKey) keys.push({ key: config.publicKey, algorithms: ['RS256', 'ES256'] });
+  // Key objects made once: given a string, jsonwebtoken first tries it as a PEM public key on every call
+  // (and builds an error when it is a secret), which was most of the cost of authenticating a request.
+  const keys: Array<{ key: KeyObject; algorithms: jwt.Algorithm[] }> = [];
+  if (config.secret) keys.push({ key: createSecretKey(Buffer.from(config.secret)), algorithms: ['HS256'] });
+  if (config.publicKey) keys.push({ key: createPublicKey(config.publicKey), algorithms: ['RS256', 'ES256'] });
 
   return {
     verify(token) {
