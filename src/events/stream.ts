@@ -40,6 +40,15 @@ export class SlowConsumerError extends AppError {
   }
 }
 
+/** One Set per list of types (the catalogue's lists are shared by every subscriber of a role). */
+const typeSets = new WeakMap<readonly EventTypeName[], ReadonlySet<EventTypeName>>();
+function typeSet(types: readonly EventTypeName[] | null): ReadonlySet<EventTypeName> | null {
+  if (!types) return null;
+  let set = typeSets.get(types);
+  if (!set) typeSets.set(types, (set = new Set(types)));
+  return set;
+}
+
 /** Where a feed delivers. */
 export interface FeedSink {
   /** Each event in log order, replay first, then live; none twice, none skipped. Synchronous. */
@@ -72,7 +81,7 @@ export function openLiveFeed(options: StreamOptions): LiveFeed {
 
   const stopRouting = router.add({
     viewer: options.viewer,
-    types: options.types ? new Set(options.types) : null,
+    types: typeSet(options.types),
     deliveryId: options.deliveryId,
     push(event) {
       if (buffer) {
