@@ -5,7 +5,7 @@
  *
  * - `GET /ws?u=<user>&r=<role>` upgrades to a plain `ws` WebSocket (no subprotocol, no handshake, no keep-alive);
  *   `POST /sse?u=<user>&r=<role>` opens a `text/event-stream` response (`:` comment first, as Herald does).
- * - `POST /publish` with `{"orderId": "...", "userId": null | "cus_1"}` serializes one event once, in the shape and
+ * - `POST /publish` with `{"orderId": "...", "userId": null | "cus_1"}` (or `"orderIds": [...]`, one event each) serializes one event once, in the shape and
  *   size of Herald's `next` frame for an order_created (graphql-ws frame for WebSocket, `id:/event:/data:` for SSE),
  *   and writes the same bytes to every socket (`userId` null) or to that user's sockets and the admins', then answers
  *   `{"ok":true}`.
@@ -76,14 +76,17 @@ const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const { orderId, userId } = JSON.parse(Buffer.concat(chunks).toString()) as { orderId: string; userId: string | null };
-      const f = frames(orderId, userId);
-      if (userId === null) for (const peer of all) peer.write(f);
-      else {
-        for (const peer of byUser.get(userId) ?? []) peer.write(f);
-        for (const peer of admins) peer.write(f);
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as { orderId?: string; orderIds?: string[]; userId: string | null };
+      const orderIds = body.orderIds ?? [body.orderId!];
+      for (const orderId of orderIds) {
+        const f = frames(orderId, body.userId);
+        if (body.userId === null) for (const peer of all) peer.write(f);
+        else {
+          for (const peer of byUser.get(body.userId) ?? []) peer.write(f);
+          for (const peer of admins) peer.write(f);
+        }
       }
-      answer(res, 200, '{"ok":true}');
+      answer(res, 200, `{"ok":true,"count":${orderIds.length}}`);
     });
     return;
   }

@@ -49,7 +49,8 @@ export interface ServerOptions {
 export async function startServer(kind: ServerKind, options: ServerOptions = {}): Promise<ServerHandle> {
   const dataDir = kind === 'herald' ? mkdtempSync(join(tmpdir(), 'herald-fanout-')) : undefined;
   const child: ChildProcess = fork(here(kind === 'herald' ? './serve.ts' : './fanout-raw.ts'), [], {
-    execArgv: ['--expose-gc', ...TSX],
+    // BENCH_SERVER_NODE_ARGS adds Node flags to the measured server only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+    execArgv: ['--expose-gc', ...(process.env['BENCH_SERVER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), ...TSX],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: {
       ...process.env,
@@ -191,6 +192,8 @@ export type PublishOutcome = 'ok' | 'failed' | 'aborted';
 export interface Publisher {
   /** Publishes one order_created carrying `orderId`, broadcast to customers (userId null) or to one customer. */
   publish(orderId: string, userId: string | null): Promise<PublishOutcome>;
+  /** Publishes one order_created per order id to `userId` in one request (`publishEvents`); @returns how many were acknowledged. */
+  publishBatch(orderIds: readonly string[], userId: string): Promise<number>;
   /** The first failure's message, if any. */
   readonly errorSample: string | undefined;
   /** Publishes still waiting for an answer. */
@@ -200,6 +203,7 @@ export interface Publisher {
 }
 
 const ABORTED = 'aborted at the end of the phase';
+const PUBLISH_BATCH_MUTATION = 'mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }';
 const PUBLISH_MUTATION = 'mutation($input: PublishEventInput!) { publishEvent(input: $input) { id } }';
 
 export function createPublisher(server: ServerHandle, timeoutMs = 30_000): Publisher {
@@ -248,6 +252,24 @@ export function createPublisher(server: ServerHandle, timeoutMs = 30_000): Publi
         return 'failed';
       } finally {
         pending--;
+      }
+    },
+    async publishBatch(orderIds, userId) {
+      const body = herald
+        ? JSON.stringify({
+            query: PUBLISH_BATCH_MUTATION,
+            variables: { inputs: orderIds.map((orderId) => ({ type: 'ORDER_CREATED', userId, source: 'bench-fanout', data: examplePayload('order_created', { orderId, customerId: userId }) })) },
+          })
+        : JSON.stringify({ orderIds, userId });
+      try {
+        const res = await postJson(url, body, herald ? token : undefined, timeoutMs, inFlight);
+        if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.text.slice(0, 300)}`);
+        const answer = JSON.parse(res.text) as { data?: { publishEvents?: unknown[] }; ok?: boolean; count?: number; errors?: unknown };
+        if (herald && !answer.data?.publishEvents) throw new Error(`publishEvents: ${res.text.slice(0, 300)}`);
+        return herald ? answer.data!.publishEvents!.length : (answer.count ?? 0);
+      } catch (error) {
+        errorSample ??= (error as Error).message;
+        return 0;
       }
     },
     abort() {
