@@ -17,6 +17,8 @@ import { eventResolvers } from './graphql/resolvers/events.js';
 import { statsResolvers } from './graphql/resolvers/stats.js';
 import { createHttpHandler, createRequestListener } from './transport/http.js';
 import { attachWebSocket } from './transport/ws.js';
+import { createSseHandler } from './transport/sse.js';
+import { createOperationRunner } from './transport/operation.js';
 import { openStores } from './store/open-store.js';
 import { createWebhooks, type Webhooks } from './webhooks/webhooks.js';
 import { createWebhookResolvers } from './graphql/resolvers/webhooks.js';
@@ -72,19 +74,25 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     logger,
     graphiql: config.graphiql,
     publicIntrospection: config.publicIntrospection,
-    sseHeartbeatMs: config.sseHeartbeatMs,
     limits: config.limits,
-    groups,
     plugins: [useExport({ store, verifier, logger })],
   });
-  const server = createServer(createRequestListener(yoga, config.limits.maxRequestBytes));
+  const runner = createOperationRunner({ yoga, groups, logger });
+  const sse = createSseHandler({
+    sessions: hub.connections,
+    runner,
+    verifier,
+    maxRequestBytes: config.limits.maxRequestBytes,
+    heartbeatMs: config.sseHeartbeatMs,
+    heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
+  });
+  const server = createServer(createRequestListener(yoga, { maxRequestBytes: config.limits.maxRequestBytes, sse }));
   const ws = attachWebSocket({
     server,
-    yoga,
+    runner,
     hub,
     verifier,
     logger,
-    groups,
     keepAliveMs: config.wsKeepAliveMs,
     heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
     maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
@@ -134,6 +142,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       stopAnalyticsRetention();
       await webhooks.stop();
       await ws.close();
+      sse.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       hub.close();

@@ -14,6 +14,9 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'QUERY_TOO_COMPLEX'
   | 'REQUEST_TOO_LARGE'
+  | 'BAD_REQUEST'
+  | 'METHOD_NOT_ALLOWED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
   | 'TOO_MANY_SUBSCRIPTIONS'
   | 'TOO_MANY_CONNECTIONS'
   | 'CURSOR_UNKNOWN'
@@ -75,6 +78,13 @@ export class NotFoundError extends AppError {
 export class ConflictError extends AppError {
   constructor(message: string, options?: AppErrorOptions) {
     super('CONFLICT', 409, message, options);
+  }
+}
+
+/** A request the transport cannot read: malformed (400), wrong method (405), wrong media type (415), too large (413). */
+export class RequestError extends AppError {
+  constructor(code: 'BAD_REQUEST' | 'METHOD_NOT_ALLOWED' | 'UNSUPPORTED_MEDIA_TYPE' | 'REQUEST_TOO_LARGE', status: 400 | 405 | 413 | 415, message: string, options?: AppErrorOptions) {
+    super(code, status, message, options);
   }
 }
 

@@ -1,3 +1,5 @@
+const EMPTY = Buffer.alloc(0);
+
 /** `head` + `body` + `tail` in one buffer: the only per-socket work on a shared frame is this copy. */
 export function splice(head: Buffer, body: Buffer, tail: Buffer): Buffer {
   const frame = Buffer.allocUnsafe(head.length + body.length + tail.length);
@@ -33,6 +35,11 @@ import { serializeResult } from './serialize.js';
 export interface LiveGroup {
   /** The serialized `ExecutionResult` of this group's operation for one event, as UTF-8 (cached for the last event). */
   render(event: HeraldEvent): Buffer;
+  /**
+   * `wrap(render(event), event)`, built once per event for every member passing the same `wrap` (a module-level
+   * function): for frames with no per-member part, such as SSE's, all members write the same bytes.
+   */
+  shared(event: HeraldEvent, wrap: (body: Buffer, event: HeraldEvent) => Buffer): Buffer;
   /** A member left; the last one out removes the group. */
   leave(): void;
 }
@@ -87,7 +94,10 @@ export function createLiveGroups(options: LiveGroupsOptions): LiveGroups {
   class Group implements LiveGroup {
     members = 0;
     #seq = -1;
-    #json: Buffer = Buffer.alloc(0);
+    #json: Buffer = EMPTY;
+    #sharedSeq = -1;
+    #wrap: ((body: Buffer, event: HeraldEvent) => Buffer) | undefined;
+    #shared: Buffer = EMPTY;
     constructor(
       private readonly args: ExecutionArgs,
       private readonly key: string,
@@ -101,6 +111,15 @@ export function createLiveGroups(options: LiveGroupsOptions): LiveGroups {
       this.#seq = event.seq;
       this.#json = json;
       return json;
+    }
+
+    shared(event: HeraldEvent, wrap: (body: Buffer, event: HeraldEvent) => Buffer): Buffer {
+      if (event.seq !== this.#sharedSeq || wrap !== this.#wrap) {
+        this.#shared = wrap(this.render(event), event);
+        this.#sharedSeq = event.seq;
+        this.#wrap = wrap;
+      }
+      return this.#shared;
     }
 
     leave(): void {

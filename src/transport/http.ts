@@ -1,6 +1,7 @@
 /**
- * The HTTP face: Yoga at /graphql (queries, mutations, SSE subscriptions, GraphiQL) and /health.
- * Authentication happens here, once per request and before the body is parsed; resolvers only authorize.
+ * The HTTP face: Yoga at /graphql (queries, mutations, GraphiQL) and /health; SSE requests at /graphql are
+ * served by sse.ts on Node's own request and response. Authentication happens once per request, before the
+ * body is parsed; resolvers only authorize.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -12,28 +13,24 @@ import type { Logger } from '../log.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { createMaskError, createYogaLogger, toGraphQLError } from '../graphql/errors.js';
 import { createRowBudget, documentLimitPlugins, type DocumentLimits } from '../graphql/limits.js';
-import { useLiveCapture, type LiveGroups } from '../graphql/live-groups.js';
+import { useLiveCapture } from '../graphql/live-groups.js';
 import type { Limits } from '../config.js';
 import type { AppError } from '../errors.js';
-import { createSsePlugin } from './sse.js';
 import { useGraphiQLPage } from './graphiql.js';
 import { isIntrospectionOnly, missingCredentials, useAuthentication } from './auth.js';
-import type { WsExtra } from './ws.js';
+import type { LiveExtra } from './operation.js';
+import type { SseHandler } from './sse.js';
 
 export interface HttpOptions {
   readonly schema: GraphQLSchema;
   readonly hub: Hub;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
-  readonly limits: DocumentLimits & Pick<Limits, 'maxRowsPerRequest' | 'maxRequestBytes' | 'heartbeatTimeoutMs'>;
+  readonly limits: DocumentLimits & Pick<Limits, 'maxRowsPerRequest'>;
   /** @default true */
   readonly graphiql?: boolean;
   /** Answer introspection without a token. @default false */
   readonly publicIntrospection?: boolean;
-  /** @default 15000 */
-  readonly sseHeartbeatMs?: number;
-  /** Shared execution of live subscriptions (one per server, shared with WebSocket). */
-  readonly groups: LiveGroups;
   /** Extra Yoga plugins (e.g. export routes, metrics). */
   readonly plugins?: readonly Plugin[];
 }
@@ -89,13 +86,6 @@ export type HttpHandler = YogaServerInstance<Record<string, unknown>, GraphQLCon
 export function createHttpHandler(options: HttpOptions): HttpHandler {
   const { hub, verifier, logger, limits } = options;
   const auth = useAuthentication({ verifier, publicIntrospection: options.publicIntrospection, reject: errorResponse });
-  const sse = createSsePlugin({
-    sessions: hub.connections,
-    groups: options.groups,
-    viewerOf: (request) => auth.authOf(request)?.viewer,
-    heartbeatMs: options.sseHeartbeatMs,
-    heartbeatTimeoutMs: limits.heartbeatTimeoutMs,
-  });
 
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema: options.schema,
@@ -114,32 +104,22 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       auth.plugin,
       ...documentLimitPlugins(limits),
       useLiveCapture(),
-      sse.plugin,
       ...(options.plugins ?? []),
     ],
     context: async (initial): Promise<GraphQLContext> => {
       const budget = createRowBudget(limits.maxRowsPerRequest);
-      // graphql-ws: the transport authenticated the connection at connection_init.
-      const extra = (initial as { extra?: WsExtra }).extra;
-      if (extra?.viewer) return { viewer: extra.viewer, hub, transport: 'websocket', budget, stream: {} };
+      // WebSocket and SSE (operation.ts): the transport authenticated the connection.
+      const extra = (initial as { extra?: LiveExtra }).extra;
+      if (extra?.viewer) return { viewer: extra.viewer, hub, transport: extra.transport, budget, stream: {}, lastEventId: extra.lastEventId };
 
-      const request = initial.request;
-      const streaming = (request.headers.get('accept') ?? '').includes('text/event-stream');
-      const viewer = auth.authOf(request)?.viewer;
+      const viewer = auth.authOf(initial.request)?.viewer;
       if (!viewer) {
         if (options.publicIntrospection && isIntrospectionOnly(initial.params?.query)) {
           return { viewer: undefined, hub, transport: 'http', budget };
         }
         throw toHttpError(missingCredentials());
       }
-      return {
-        viewer,
-        hub,
-        transport: streaming ? 'sse' : 'http',
-        budget,
-        lastEventId: streaming ? (request.headers.get('last-event-id') ?? undefined) : undefined,
-        stream: streaming ? sse.streamState(request) : undefined,
-      };
+      return { viewer, hub, transport: 'http', budget };
     },
   });
 }
@@ -152,11 +132,20 @@ function toHttpError(error: AppError) {
   return gql;
 }
 
+export interface RequestListenerOptions {
+  /** MAX_REQUEST_BYTES */
+  readonly maxRequestBytes: number;
+  /** SSE requests at the GraphQL endpoint go here instead of Yoga. */
+  readonly sse: SseHandler;
+}
+
 /**
- * Node's request listener: refuses bodies over `maxRequestBytes` with 413 before Yoga buffers them,
- * and bodies of unknown length (chunked) with 411, since their size is only known once read.
+ * Node's request listener: refuses bodies over `maxRequestBytes` with 413 before anything buffers them,
+ * and bodies of unknown length (chunked) with 411, since their size is only known once read; then SSE
+ * streams to sse.ts and everything else to Yoga.
  */
-export function createRequestListener(handler: HttpHandler, maxRequestBytes: number) {
+export function createRequestListener(handler: HttpHandler, options: RequestListenerOptions) {
+  const { maxRequestBytes, sse } = options;
   return (req: IncomingMessage, res: ServerResponse) => {
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] !== undefined) {
@@ -165,6 +154,7 @@ export function createRequestListener(handler: HttpHandler, maxRequestBytes: num
     if (Number(length ?? 0) > maxRequestBytes) {
       return refuse(res, 413, 'REQUEST_TOO_LARGE', `Request body is larger than ${maxRequestBytes} bytes (MAX_REQUEST_BYTES)`);
     }
+    if (sse.accepts(req)) return void sse.handle(req, res);
     void handler(req, res);
   };
 }

@@ -1,186 +1,243 @@
 /**
- * SSE at /graphql (Yoga's `Accept: text/event-stream` mode, compatible with graphql-sse's
- * distinct-connections client). Replaces Yoga's processor to add what resuming clients need:
- * an `id:` line with the event cursor (EventSource resends it as `Last-Event-ID`), a heartbeat
- * comment on idle streams, and `X-Accel-Buffering: no` so nginx-style proxies do not buffer.
- * Every stream is a `Session` (connection limits, token expiry, a bounded writer); when the server
- * ends one it sends a final `event: error` naming the reason (clients/protocol `SseCloseData`).
+ * SSE at /graphql: `GET` (EventSource: `?query=&variables=&access_token=`) or `POST` (graphql-sse's
+ * distinct-connections client: a JSON body) with `Accept: text/event-stream`. Served on Node's own request
+ * and response, not through Yoga's fetch adapter: a stream holds one `ServerResponse` and its `Session`,
+ * nothing per request beyond that, and frames go to the socket with its real backpressure
+ * (`writableLength`, `drain`). Operations still run through Yoga's envelop (operation.ts), so limits,
+ * validation and error masking are the same as over HTTP and WebSocket.
+ *
+ * The format is what graphql-sse and EventSource read: `event: next` / `data: <result>` per result,
+ * `event: complete` at the end, plus what resuming clients need: an `id:` line with the event's cursor
+ * (EventSource resends it as `Last-Event-ID`), a `: heartbeat` comment on idle streams, and
+ * `X-Accel-Buffering: no` so nginx-style proxies do not buffer. When the server ends a stream it sends a
+ * final `event: error` naming the reason (clients/protocol `SseCloseData`). Failures before the stream
+ * starts (authentication, a malformed request, a connection limit) are JSON error responses with a status.
  */
-import type { Plugin } from 'graphql-yoga';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExecutionResult } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { HeraldCloseCode, SSE_CLOSE_EVENT } from '../../clients/protocol/index.js';
-import type { StreamState } from '../graphql/context.js';
-import type { VerifiedViewer } from '../auth/tokens.js';
+import { bearerToken, type TokenVerifier } from '../auth/tokens.js';
 import type { SessionRegistry } from '../live/session-registry.js';
 import type { Session, SessionTransport } from '../live/session.js';
-import { isAppError } from '../errors.js';
-import { serializeResult } from '../graphql/serialize.js';
-import { splice, type LiveGroups } from '../graphql/live-groups.js';
 import type { Frame } from '../live/writer.js';
 import { collapseKey } from '../live/collapse.js';
-import { encodeCursor } from '../events/model.js';
+import { encodeCursor, type HeraldEvent } from '../events/model.js';
+import { isAppError, RequestError, type AppError } from '../errors.js';
+import { serializeResult } from '../graphql/serialize.js';
+import { splice } from '../graphql/live-groups.js';
+import { missingCredentials } from './auth.js';
+import type { OperationOutcome, OperationParams, OperationRunner } from './operation.js';
 
-export interface SsePluginOptions {
+export interface SseOptions {
   readonly sessions: SessionRegistry;
-  /** Shared execution of live subscriptions. */
-  readonly groups: LiveGroups;
-  /** The authenticated viewer of a request (from the early authentication). */
-  readonly viewerOf: (request: Request) => VerifiedViewer | undefined;
+  readonly runner: OperationRunner;
+  readonly verifier: TokenVerifier;
+  /** Largest request body read (MAX_REQUEST_BYTES). */
+  readonly maxRequestBytes: number;
+  /** @default '/graphql' */
+  readonly endpoint?: string;
   /** Idle interval between heartbeat comments. @default 15000 */
   readonly heartbeatMs?: number;
   /** A stream whose peer takes nothing this long is dropped. @default 60000 */
   readonly heartbeatTimeoutMs?: number;
+  /** How long a stream the server ended may take to flush its last bytes before its socket is cut. @default 10000 */
+  readonly closeGraceMs?: number;
 }
 
-export interface SsePlugin {
-  readonly plugin: Plugin;
-  /** The per-request state resolvers write the current cursor into. */
-  streamState(request: Request): StreamState;
+export interface SseHandler {
+  /** Whether the request is an SSE request at the GraphQL endpoint (GET or POST, `Accept: text/event-stream`). */
+  accepts(req: IncomingMessage): boolean;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Streams open now. */
+  readonly size: number;
+  /** Stops the heartbeat sweep (the sessions are closed by their registry). */
+  close(): void;
 }
 
-type ResultProcessorInput = ExecutionResult | ExecutionResult[] | AsyncIterable<ExecutionResult>;
-type FetchAPI = { Response: typeof Response; ReadableStream: typeof ReadableStream };
-
-const encoder = new TextEncoder();
 const COMPLETE = 1000;
+const GONE = 1006;
+const OPENING = Buffer.from(':\n\n');
+const HEARTBEAT = Buffer.from(': heartbeat\n\n');
+const COMPLETE_FRAME = Buffer.from('event: complete\ndata:\n\n');
 const BLANK_LINE = Buffer.from('\n\n');
+/** An event's SSE frame has no per-stream part: a group builds it once and every stream writes the same bytes. */
+const sseFrame = (body: Buffer, event: HeraldEvent) => splice(Buffer.from(`id: ${encodeCursor(event.seq)}\nevent: next\ndata: `), body, BLANK_LINE);
 const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer } as const;
-const HEADERS = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache, no-transform',
-  Connection: 'keep-alive',
-  'X-Accel-Buffering': 'no',
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
 };
 
-const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
-  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-
 /** Status from `extensions.http.status` of the errors of a single (non-streamed) result. */
-function statusOf(result: ExecutionResult): number {
+function statusOf(errors: ExecutionResult['errors']): number {
   let status = 200;
-  for (const error of result.errors ?? []) {
+  for (const error of errors ?? []) {
     const http = (error.extensions as { http?: { status?: number } } | undefined)?.http;
     if (http?.status && http.status > status) status = http.status;
   }
   return status;
 }
 
-/**
- * One SSE stream as a session transport. The response body is a pull stream: a frame reaches the
- * body only when Yoga's Node adapter asks for the next chunk, which it does once the socket has taken
- * the previous one (it waits for `drain`). So frames the peer has not taken yet are counted here
- * (plus the Node response's own buffer), and the session's writer sees real backpressure.
- */
+/** Cross-origin reads are allowed as for the rest of the API (bearer tokens, no cookies). */
+function corsHeaders(req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  return origin ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' } : {};
+}
+
+function sendError(req: IncomingMessage, res: ServerResponse, error: AppError, extra: Record<string, string> = {}): void {
+  const body = JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code, ...(error.details ?? {}) } }] });
+  const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...corsHeaders(req), ...extra };
+  if (error.status === 401) headers['www-authenticate'] = 'Bearer';
+  res.writeHead(error.status, headers).end(body);
+}
+
+const badRequest = (message: string) => new RequestError('BAD_REQUEST', 400, message);
+
+function parseJsonObject(text: string | null | undefined, name: string): Record<string, unknown> | null {
+  if (text === null || text === undefined || text === '') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw badRequest(`${name}: not valid JSON`);
+  }
+  if (value !== null && (typeof value !== 'object' || Array.isArray(value))) throw badRequest(`${name}: must be a JSON object`);
+  return value as Record<string, unknown> | null;
+}
+
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        reject(new RequestError('REQUEST_TOO_LARGE', 413, `Request body is larger than ${maxBytes} bytes (MAX_REQUEST_BYTES)`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
+/** `query`, `operationName`, `variables`, `extensions` from the URL (GET) or the JSON body (POST). */
+async function readParams(req: IncomingMessage, url: URL, maxBytes: number): Promise<OperationParams> {
+  let source: Record<string, unknown>;
+  if (req.method === 'GET') {
+    const q = url.searchParams;
+    source = { query: q.get('query'), operationName: q.get('operationName'), variables: parseJsonObject(q.get('variables'), 'variables'), extensions: parseJsonObject(q.get('extensions'), 'extensions') };
+  } else {
+    const type = req.headers['content-type'] ?? '';
+    if (!/^application\/(graphql-response\+)?json\b/i.test(type)) {
+      throw new RequestError('UNSUPPORTED_MEDIA_TYPE', 415, 'Send the operation as a JSON body (Content-Type: application/json)');
+    }
+    source = parseJsonObject(await readBody(req, maxBytes), 'body') ?? {};
+  }
+  const { query, operationName, variables, extensions } = source;
+  if (typeof query !== 'string' || query === '') throw badRequest('query: a GraphQL document is required');
+  if (operationName !== null && operationName !== undefined && typeof operationName !== 'string') throw badRequest('operationName: must be a string');
+  for (const [name, value] of [['variables', variables], ['extensions', extensions]] as const) {
+    if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) throw badRequest(`${name}: must be an object`);
+  }
+  return { query, operationName: operationName as string | null | undefined, variables: variables as Record<string, unknown> | null, extensions: extensions as Record<string, unknown> | null };
+}
+
+/** The stream behind each response, for the shared event listeners below. */
+const STREAM = Symbol('herald.sse');
+type StreamResponse = ServerResponse & { [STREAM]?: SseStream };
+
+function onResponseClose(this: StreamResponse) {
+  this[STREAM]?.session?.gone();
+}
+function onResponseDrain(this: StreamResponse) {
+  const stream = this[STREAM];
+  if (stream) stream.progressAt = stream.clock.now;
+}
+
+/** A coarse clock the sweep advances, so the hot path never calls `Date.now()`. */
+interface Clock {
+  now: number;
+}
+
+/** One SSE stream as a session transport: frames are written to the response; drain is the response's. */
 class SseStream implements SessionTransport {
   readonly kind = 'sse' as const;
   session: Session | undefined;
-  lastWrite = Date.now();
-  /** When the adapter last took a chunk: a peer that takes nothing for too long is gone. */
-  lastPull = Date.now();
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
-  #waiter: ((chunk: Uint8Array | null) => void) | undefined;
-  #drained: (() => void) | undefined;
-  #ending = false;
+  /** Set on each write; the sweep turns it into `writeAt`. */
+  wrote = false;
+  writeAt: number;
+  /** When the peer last took bytes (a drain, or an empty buffer seen by the sweep). */
+  progressAt: number;
   #ended = false;
 
   constructor(
-    private readonly res: { writableLength?: number } | undefined,
-    private readonly onEnd: (stream: SseStream) => void,
-  ) {}
+    readonly res: StreamResponse,
+    readonly clock: Clock,
+    private readonly owner: { streams: Set<SseStream>; closeGraceMs: number },
+  ) {
+    this.writeAt = this.progressAt = clock.now;
+    res[STREAM] = this;
+    res.on('drain', onResponseDrain);
+    res.once('close', onResponseClose);
+  }
 
   write(frame: Frame): void {
-    if (this.#ending) return;
-    this.lastWrite = Date.now();
-    this.#push(typeof frame === 'string' ? encoder.encode(frame) : frame);
+    if (this.#ended) return;
+    this.wrote = true;
+    this.res.write(frame);
   }
 
   bufferedBytes(): number {
-    return this.#pendingBytes + (this.res?.writableLength ?? 0);
+    return this.res.writableLength;
   }
 
   onceDrained(listener: () => void): void {
-    this.#drained = listener;
-  }
-
-  /** Bytes waiting for the adapter. */
-  get pendingBytes(): number {
-    return this.#pendingBytes;
+    this.res.once('drain', listener);
   }
 
   end(code: number, why: string): void {
-    if (this.#ending) return;
-    if (code === COMPLETE) this.#push(encoder.encode('event: complete\ndata:\n\n'));
-    else if (code !== 1006) this.#push(encoder.encode(`event: ${SSE_CLOSE_EVENT}\ndata: ${JSON.stringify({ code, reason: why })}\n\n`));
-    this.#ending = true;
-    if (code === 1006) this.#pending = [];
-    if (this.#waiter && this.#pending.length === 0) this.#finish();
-    this.onEnd(this);
-  }
-
-  /** The body's pull: the next chunk, or null at the end. */
-  pull(): Uint8Array | null | Promise<Uint8Array | null> {
-    this.lastPull = Date.now();
-    const chunk = this.#pending.shift();
-    if (chunk) {
-      this.#pendingBytes -= chunk.byteLength;
-      if (this.#pending.length === 0) this.#fireDrained();
-      return chunk;
-    }
-    if (this.#ending) return null;
-    this.#fireDrained();
-    return new Promise((resolve) => (this.#waiter = resolve));
-  }
-
-  #push(chunk: Uint8Array) {
-    const waiter = this.#waiter;
-    if (waiter) {
-      this.#waiter = undefined;
-      this.lastPull = Date.now();
-      waiter(chunk);
-      return;
-    }
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.byteLength;
-  }
-
-  #finish() {
     if (this.#ended) return;
     this.#ended = true;
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.(null);
-  }
-
-  #fireDrained() {
-    const listener = this.#drained;
-    this.#drained = undefined;
-    listener?.();
+    this.owner.streams.delete(this);
+    const res = this.res;
+    if (code === GONE) {
+      res.destroy();
+      return;
+    }
+    res.end(code === COMPLETE ? COMPLETE_FRAME : `event: ${SSE_CLOSE_EVENT}\ndata: ${JSON.stringify({ code, reason: why })}\n\n`);
+    // A peer that takes nothing is not waited for: the socket is cut once the grace has passed.
+    if (res.writableLength > 0) setTimeout(() => res.destroy(), this.owner.closeGraceMs).unref();
   }
 }
 
-export function createSsePlugin(options: SsePluginOptions): SsePlugin {
+export function createSseHandler(options: SseOptions): SseHandler {
+  const { sessions, runner, verifier } = options;
+  const endpoint = options.endpoint ?? '/graphql';
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
-  const states = new WeakMap<Request, StreamState>();
-  const streams = new Set<SseStream>();
-  const streamState = (request: Request) => {
-    let state = states.get(request);
-    if (!state) states.set(request, (state = {}));
-    return state;
-  };
+  const owner = { streams: new Set<SseStream>(), closeGraceMs: options.closeGraceMs ?? 10_000 };
+  const { streams } = owner;
+  const clock: Clock = { now: Date.now() };
 
   let sweep: ReturnType<typeof setInterval> | undefined;
   const startSweep = () => {
     sweep ??= setInterval(() => {
-      const now = Date.now();
+      const now = (clock.now = Date.now());
       for (const stream of streams) {
-        if (stream.pendingBytes > 0 && now - stream.lastPull > heartbeatTimeoutMs) {
-          stream.session?.gone();
-          continue;
+        if (stream.wrote) {
+          stream.wrote = false;
+          stream.writeAt = now;
         }
-        if (stream.pendingBytes === 0 && now - stream.lastWrite >= heartbeatMs - 50) stream.write(': heartbeat\n\n');
+        if (stream.res.writableLength === 0) {
+          stream.progressAt = now;
+          if (now - stream.writeAt >= heartbeatMs - 50) stream.write(HEARTBEAT);
+        } else if (now - stream.progressAt > heartbeatTimeoutMs) stream.session?.gone();
       }
       if (streams.size === 0) {
         clearInterval(sweep);
@@ -190,113 +247,107 @@ export function createSsePlugin(options: SsePluginOptions): SsePlugin {
     sweep.unref?.();
   };
 
-  function single(result: ExecutionResult, fetchAPI: FetchAPI): Response {
-    const text = `:\n\nevent: next\ndata: ${serializeResult(result)}\n\nevent: complete\ndata:\n\n`;
-    const body = new fetchAPI.ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(encoder.encode(text));
-        controller.close();
-      },
-    });
-    return new fetchAPI.Response(body, { status: statusOf(result), headers: HEADERS });
+  function single(req: IncomingMessage, res: ServerResponse, result: ExecutionResult): void {
+    const body = `:\n\nevent: next\ndata: ${serializeResult(result)}\n\nevent: complete\ndata:\n\n`;
+    res.writeHead(statusOf(result.errors), { ...STREAM_HEADERS, ...corsHeaders(req), 'content-length': Buffer.byteLength(body) }).end(body);
   }
 
-  function refused(status: number, code: string, message: string, fetchAPI: FetchAPI): Response {
-    return new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
-      status,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': '5' },
-    });
-  }
-
-  function streamed(request: Request, res: { writableLength?: number } | undefined, results: AsyncIterable<ExecutionResult>, fetchAPI: FetchAPI): Response {
-    const state = streamState(request);
-    const iterator = results[Symbol.asyncIterator]();
-    const viewer = options.viewerOf(request);
-    // Push mode stops through the feed itself, so graphql-js's mapped iterator (and the request's context) can go.
-    let stopSource = () => void iterator.return?.();
-    const transport = new SseStream(res, (stream) => {
-      streams.delete(stream);
-      stopSource();
-    });
-
+  /** Opens the stream's session and response; undefined when a limit refused it (answered already). */
+  function open(req: IncomingMessage, res: ServerResponse, viewer: Session['viewer']): Session | undefined {
+    clock.now = Date.now();
+    const stream = new SseStream(res, clock, owner);
     let session: Session;
     try {
-      if (!viewer) throw new Error('SSE stream without an authenticated viewer');
-      session = options.sessions.open(viewer, transport, CODES);
+      session = sessions.open(viewer, stream, CODES);
     } catch (error) {
-      void iterator.return?.();
-      if (isAppError(error)) return refused(error.status, error.code, error.message, fetchAPI);
-      throw error;
+      if (!isAppError(error)) throw error;
+      sendError(req, res, error, { 'retry-after': '5' });
+      return undefined;
     }
-    transport.session = session;
-    streams.add(transport);
+    stream.session = session;
+    streams.add(stream);
     startSweep();
+    res.writeHead(200, { ...STREAM_HEADERS, ...corsHeaders(req) });
     // Flush headers at once: some clients stall until the first bytes arrive.
-    transport.write(':\n\n');
-    const feed = state.feed;
-    if (feed && state.args) {
-      // Push: the group renders each event once; this stream adds its `id:` line.
-      const group = options.groups.join(state.args, session.role);
-      state.feed = state.args = undefined;
-      stopSource = () => void feed.return?.();
-      session.addOperation('sse', {
-        stop: () => {
-          stopSource();
-          group.leave();
-        },
-      });
-      feed.attach({
-        deliver: (event) => session.send(splice(Buffer.from(`id: ${encodeCursor(event.seq)}\nevent: next\ndata: `), group.render(event), BLANK_LINE), collapseKey(event)),
-        ready: () => session.writer.ready(),
-        fail: (error) => session.close(CloseCode.InternalServerError, isAppError(error) ? error.message : 'Unexpected error'),
-      });
-    } else {
-      session.addOperation('sse', { stop: () => void iterator.return?.() });
-      void pump();
-    }
-
-    const body = new fetchAPI.ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const chunk = await transport.pull();
-        if (chunk === null) controller.close();
-        else controller.enqueue(chunk);
-      },
-      cancel() {
-        session.gone();
-      },
-    });
-
-    async function pump() {
-      try {
-        for (;;) {
-          const { done, value } = await iterator.next();
-          if (done || session.closed) break;
-          const id = state.cursor !== undefined ? `id: ${state.cursor}\n` : '';
-          state.cursor = undefined;
-          session.send(`${id}event: next\ndata: ${serializeResult(value)}\n\n`);
-        }
-        session.close(COMPLETE, 'complete');
-      } catch (error) {
-        const message = isAppError(error) ? error.message : 'Unexpected error';
-        session.close(CloseCode.InternalServerError, message);
-      }
-    }
-
-    return new fetchAPI.Response(body, { status: 200, headers: HEADERS });
+    stream.write(OPENING);
+    return session;
   }
 
-  const plugin: Plugin = {
-    onResultProcess({ request, acceptableMediaTypes, setResultProcessor, serverContext }) {
-      const res = (serverContext as { res?: { writableLength?: number } }).res;
-      const accept = request.headers.get('accept') ?? '';
-      if (!accept.includes('text/event-stream')) return;
-      acceptableMediaTypes.push('text/event-stream');
-      setResultProcessor(
-        ((result: ResultProcessorInput, fetchAPI: FetchAPI) =>
-          isAsyncIterable(result) ? streamed(request, res, result, fetchAPI) : single(Array.isArray(result) ? result[0]! : result, fetchAPI)) as never,
-        'text/event-stream',
+  function live(session: Session, outcome: Extract<OperationOutcome, { kind: 'live' }>): void {
+    const { feed, group } = outcome;
+    session.addOperation('sse', {
+      stop: () => {
+        void feed.return?.();
+        group.leave();
+      },
+    });
+    // Push: the group renders each event once; this stream adds its `id:` line.
+    feed.attach({
+      deliver: (event) => session.send(group.shared(event, sseFrame), collapseKey(event)),
+      ready: () => session.writer.ready(),
+      fail: (error) => session.close(CloseCode.InternalServerError, isAppError(error) ? error.message : 'Unexpected error'),
+    });
+  }
+
+  async function pump(session: Session, outcome: Extract<OperationOutcome, { kind: 'stream' }>): Promise<void> {
+    const { results, state } = outcome;
+    session.addOperation('sse', { stop: () => void results.return?.() });
+    try {
+      for (;;) {
+        const { done, value } = await results.next();
+        if (done || session.closed) break;
+        const id = state.cursor !== undefined ? `id: ${state.cursor}\n` : '';
+        state.cursor = undefined;
+        session.send(`${id}event: next\ndata: ${serializeResult(value)}\n\n`);
+      }
+      session.close(COMPLETE, 'complete');
+    } catch (error) {
+      session.close(CloseCode.InternalServerError, isAppError(error) ? error.message : 'Unexpected error');
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://herald');
+      let token = bearerToken(req.headers.authorization);
+      token ??= url.searchParams.get('access_token') ?? undefined;
+      if (!token) throw missingCredentials();
+      const viewer = verifier.verify(token);
+      const params = await readParams(req, url, options.maxRequestBytes);
+      const lastEventId = req.headers['last-event-id'];
+      const outcome = await runner.run(
+        { viewer, transport: 'sse', lastEventId: typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined },
+        params,
+        { mutations: req.method === 'POST' },
       );
+      if (res.destroyed) return runner.dispose(outcome);
+      if (outcome.kind === 'refused') return single(req, res, { errors: outcome.errors });
+      if (outcome.kind === 'result') return single(req, res, outcome.result);
+      const session = open(req, res, viewer);
+      if (!session) return runner.dispose(outcome);
+      if (outcome.kind === 'live') live(session, outcome);
+      else await pump(session, outcome);
+    } catch (error) {
+      if (res.headersSent) return;
+      if (isAppError(error)) return sendError(req, res, error);
+      const masked = runner.clientError(error);
+      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ errors: [{ message: masked.message, extensions: masked.extensions }] }));
+    }
+  }
+
+  return {
+    accepts: (req) =>
+      (req.method === 'GET' || req.method === 'POST') &&
+      (req.headers.accept ?? '').includes('text/event-stream') &&
+      (req.url === endpoint || req.url?.startsWith(`${endpoint}?`) === true),
+    handle,
+    get size() {
+      return streams.size;
+    },
+    close() {
+      if (sweep) clearInterval(sweep);
+      sweep = undefined;
     },
   };
-  return { plugin, streamState };
 }
+

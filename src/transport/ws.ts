@@ -8,16 +8,16 @@
  *
  * The token arrives in `connection_init` as `{ authorization: "Bearer <jwt>" }`: missing/invalid/expired
  * closes with 4401, a refused role with 4403, a full instance or user with 4029, each with a reason.
- * Operations run through Yoga's envelop, so parsing limits, validation and error masking are the same as
- * over HTTP; an operation that fails gets an `error` message for its id, and the socket stays open.
+ * Operations run through Yoga's envelop (operation.ts), so parsing limits, validation and error masking are the
+ * same as over HTTP; an operation that fails gets an `error` message for its id, and the socket stays open.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, type SubscribeMessage } from 'graphql-ws';
-import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { HeraldCloseCode } from '../../clients/protocol/index.js';
-import type { TokenVerifier, VerifiedViewer } from '../auth/tokens.js';
+import type { TokenVerifier } from '../auth/tokens.js';
 import type { Hub } from '../events/hub.js';
 import type { Logger } from '../log.js';
 import type { Session, SessionTransport } from '../live/session.js';
@@ -25,23 +25,18 @@ import { bearerToken } from '../auth/tokens.js';
 import { isAppError, LimitError } from '../errors.js';
 import { serializeErrors, serializeResult } from '../graphql/serialize.js';
 import { toGraphQLError } from '../graphql/errors.js';
-import type { HttpHandler } from './http.js';
-import type { GraphQLContext } from '../graphql/context.js';
-import { splice, type LiveGroups } from '../graphql/live-groups.js';
+import type { OperationRunner } from './operation.js';
+import { splice } from '../graphql/live-groups.js';
 import { collapseKey } from '../live/collapse.js';
 import { createLogThrottle } from './log-throttle.js';
 
-/** What the GraphQL context factory receives for a WebSocket operation. */
-export type WsExtra = { viewer?: VerifiedViewer };
-
 export interface WsOptions {
   readonly server: Server;
-  readonly yoga: HttpHandler;
+  /** Runs operations through Yoga's envelop (shared with SSE). */
+  readonly runner: OperationRunner;
   readonly hub: Hub;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
-  /** Shared execution of live subscriptions (one per server, shared with SSE). */
-  readonly groups: LiveGroups;
   /** Ping interval. @default 12000 */
   readonly keepAliveMs?: number;
   /** A peer that answers no ping this long is dropped. @default 60000 */
@@ -62,9 +57,6 @@ const CLOSE_BRACE = Buffer.from('}');
 const TEXT = { binary: false } as const;
 
 const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer } as const;
-
-const isAsyncIterable = (value: unknown): value is AsyncIterableIterator<ExecutionResult> =>
-  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
 /** The `ws` socket as a session transport: frames are text messages; drain is the TCP socket's. */
 function wsTransport(socket: WebSocket): SessionTransport {
@@ -87,7 +79,7 @@ function wsTransport(socket: WebSocket): SessionTransport {
 export const nextFrame = (idJson: string, payloadJson: string) => `{"id":${idJson},"type":"next","payload":${payloadJson}}`;
 
 export function attachWebSocket(options: WsOptions): { close(): Promise<void> } {
-  const { yoga, hub, verifier, logger, groups } = options;
+  const { runner, hub, verifier, logger } = options;
   const keepAliveMs = options.keepAliveMs ?? 12_000;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
   const maxSubscriptions = options.maxSubscriptions ?? 100;
@@ -182,19 +174,17 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
     });
   });
 
-  /** Parses, validates and runs one operation through Yoga's envelop; streams its results. */
+  /** Runs one operation (operation.ts) and frames its outcome: one result, or the live feed's events. */
   async function runOperation(session: Session, message: SubscribeMessage, sendError: (id: string, errors: readonly GraphQLError[]) => void) {
     const { id, payload } = message;
     const idJson = JSON.stringify(id);
     let stopped = false;
-    let iterator: AsyncIterableIterator<ExecutionResult> | undefined;
-    let leaveGroup: (() => void) | undefined;
+    let stopLive: (() => void) | undefined;
     // Registered before any await, so a `complete` or a close during setup stops it too.
     const entry = {
       stop: () => {
         stopped = true;
-        void iterator?.return?.();
-        leaveGroup?.();
+        stopLive?.();
       },
     };
     session.addOperation(id, entry);
@@ -208,64 +198,42 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
         session.send(`{"id":${idJson},"type":"complete"}`);
       }
     };
-    try {
-      const enveloped = yoga.getEnveloped({ extra: { viewer: session.viewer } satisfies WsExtra, params: payload } as never);
-      let document;
-      try {
-        document = enveloped.parse(payload.query);
-      } catch (error) {
-        release();
-        return sendError(id, [asGraphQLError(error)]);
-      }
-      const errors = enveloped.validate(enveloped.schema, document);
-      const operation = errors.length ? undefined : getOperationAST(document, payload.operationName);
-      if (errors.length || !operation) {
-        release();
-        return sendError(id, errors.length ? errors : [new GraphQLError('Unable to identify the operation to run')]);
-      }
-      const args: ExecutionArgs = {
-        schema: enveloped.schema,
-        document,
-        operationName: payload.operationName,
-        variableValues: payload.variables,
-        contextValue: await enveloped.contextFactory(),
+    const outcome = await runner.run({ viewer: session.viewer, transport: 'websocket' }, payload);
+    if (stopped) return runner.dispose(outcome);
+    if (outcome.kind === 'refused') {
+      release();
+      return sendError(id, outcome.errors);
+    }
+    if (outcome.kind === 'result') {
+      session.send(nextFrame(idJson, serializeResult(outcome.result)));
+      return finish();
+    }
+    if (outcome.kind === 'live') {
+      const { feed, group } = outcome;
+      stopLive = () => {
+        void feed.return?.();
+        group.leave();
       };
-      if (stopped) return;
-      const result = operation.operation === 'subscription' ? await enveloped.subscribe(args) : await enveloped.execute(args);
-      if (stopped) {
-        if (isAsyncIterable(result)) await result.return?.();
-        return;
-      }
-      if (!isAsyncIterable(result)) {
-        session.send(nextFrame(idJson, serializeResult(result as ExecutionResult)));
-        return finish();
-      }
-      const state = (args.contextValue as GraphQLContext).stream;
-      if (state?.feed) {
-        // Stop through the feed itself: graphql-js's mapped iterator, the context and the arguments are
-        // not needed any more and are left to the collector (a live subscription keeps only what it uses).
-        iterator = state.feed as unknown as AsyncIterableIterator<ExecutionResult>;
-        void result;
-        // Push: the feed calls us per event; the group renders it once for all its members.
-        const group = groups.join(state.args ?? args, session.role);
-        leaveGroup = () => group.leave();
-        const head = Buffer.from(`{"id":${idJson},"type":"next","payload":`);
-        state.feed.attach({
-          deliver: (event) => {
-            const key = collapseKey(event);
-            session.send(splice(head, group.render(event), CLOSE_BRACE), key === undefined ? undefined : idJson + key);
-          },
-          ready: () => session.writer.ready(),
-          fail: (error) => {
-            if (stopped) return;
-            entry.stop();
-            release();
-            sendError(id, [asGraphQLError(error)]);
-          },
-        });
-        return;
-      }
-      iterator = result;
+      // Push: the feed calls us per event; the group renders it once for all its members.
+      const head = Buffer.from(`{"id":${idJson},"type":"next","payload":`);
+      feed.attach({
+        deliver: (event) => {
+          const key = collapseKey(event);
+          session.send(splice(head, group.render(event), CLOSE_BRACE), key === undefined ? undefined : idJson + key);
+        },
+        ready: () => session.writer.ready(),
+        fail: (error) => {
+          if (stopped) return;
+          entry.stop();
+          release();
+          sendError(id, [runner.clientError(error)]);
+        },
+      });
+      return;
+    }
+    const iterator = outcome.results;
+    stopLive = () => void iterator.return?.();
+    try {
       for await (const value of iterator) {
         if (stopped) break;
         session.send(nextFrame(idJson, serializeResult(value)));
@@ -273,16 +241,8 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
       finish();
     } catch (error) {
       release();
-      if (!stopped && !session.closed) sendError(id, [asGraphQLError(error)]);
+      if (!stopped && !session.closed) sendError(id, [runner.clientError(error)]);
     }
-  }
-
-  /** Known errors keep their code; anything else is logged once and masked. */
-  function asGraphQLError(error: unknown): GraphQLError {
-    if (isAppError(error)) return toGraphQLError(error);
-    if (error instanceof GraphQLError) return error;
-    logger.error({ err: error }, 'unexpected error in a WebSocket operation');
-    return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   }
 
   // One sweep for all sockets: ping, and drop the ones that stayed silent past the timeout.

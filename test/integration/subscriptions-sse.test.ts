@@ -145,4 +145,69 @@ describe('live subscriptions over SSE', () => {
     client.dispose();
     expect(received.map((r) => r.data.events.type)).toEqual(['EARNING_RECORDED', 'EARNING_RECORDED']);
   });
+
+  describe('request contract', () => {
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      fetch(server.graphqlUrl, {
+        method: 'POST',
+        headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${server.token('cus_req', 'customer')}`, ...headers },
+        body,
+      });
+    const codeOf = async (response: Response) => ((await response.json()) as any).errors[0].extensions.code;
+
+    it('answers a malformed body, bad variables or a missing query with 400 BAD_REQUEST, naming the part', async () => {
+      const broken = await post('{"query": ');
+      expect(broken.status).toBe(400);
+      expect(await codeOf(broken)).toBe('BAD_REQUEST');
+      const variables = await post(JSON.stringify({ query: SUB, variables: [1] }));
+      expect(variables.status).toBe(400);
+      expect(((await variables.json()) as any).errors[0].message).toMatch(/variables/);
+      const missing = await post(JSON.stringify({ variables: {} }));
+      expect(missing.status).toBe(400);
+      expect(((await missing.json()) as any).errors[0].message).toMatch(/query/);
+      const url = new URL(server.graphqlUrl);
+      url.searchParams.set('query', SUB);
+      url.searchParams.set('variables', '{not json');
+      url.searchParams.set('access_token', server.token('cus_req', 'customer'));
+      const get = await fetch(url, { headers: { accept: 'text/event-stream' } });
+      expect(get.status).toBe(400);
+      expect(((await get.json()) as any).errors[0].message).toMatch(/variables: not valid JSON/);
+    });
+
+    it('refuses a body that is not JSON with 415 and a mutation over GET with 405', async () => {
+      const form = await post('query=subscription', { 'content-type': 'application/x-www-form-urlencoded' });
+      expect(form.status).toBe(415);
+      expect(await codeOf(form)).toBe('UNSUPPORTED_MEDIA_TYPE');
+      const url = new URL(server.graphqlUrl);
+      url.searchParams.set('query', 'mutation { closeUserSessions(userId: "x") }');
+      url.searchParams.set('access_token', server.token('adm_get', 'admin'));
+      const response = await fetch(url, { headers: { accept: 'text/event-stream' } });
+      expect(response.status).toBe(405);
+      expect(await response.text()).toContain('METHOD_NOT_ALLOWED');
+    });
+
+    it('answers a query sent as SSE with one next event and complete, and a syntax error with 400', async () => {
+      const ok = await post(JSON.stringify({ query: '{ viewer { userId role } }' }));
+      expect(ok.status).toBe(200);
+      const text = await ok.text();
+      expect(text).toContain('event: next\ndata: {"data":{"viewer":{"userId":"cus_req","role":"CUSTOMER"}}}');
+      expect(text).toMatch(/event: complete\ndata:\n\n$/);
+      const bad = await post(JSON.stringify({ query: 'subscription { events { id ' }));
+      expect(bad.status).toBe(400);
+      expect(await bad.text()).toContain('GRAPHQL_PARSE_FAILED');
+    });
+
+    it('allows cross-origin readers (bearer tokens, no cookies)', async () => {
+      const controller = new AbortController();
+      const response = await fetch(server.graphqlUrl, {
+        method: 'POST',
+        headers: { accept: 'text/event-stream', 'content-type': 'application/json', origin: 'https://shop.example', authorization: `Bearer ${server.token('cus_cors', 'customer')}` },
+        body: JSON.stringify({ query: SUB }),
+        signal: controller.signal,
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+      controller.abort();
+    });
+  });
 });
