@@ -3,7 +3,7 @@
  * Fields of event types are resolved generically: interface fields from the event, payload fields
  * from `event.data`, so adding an event type needs SDL and a catalogue row, no resolver code.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
@@ -16,7 +16,8 @@ import { DateTimeScalar, JSONScalar } from './scalars.js';
 import { EVENT_FIELDS } from './payload-validator.js';
 
 /** schema/ at the repository root. */
-export const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
+/** `schema/` at the repository root, seen from src/graphql (tsx) or from dist/src/graphql (the build). */
+export const SCHEMA_DIR = [fileURLToPath(new URL('../../schema/', import.meta.url)), fileURLToPath(new URL('../../../schema/', import.meta.url))].find((dir) => existsSync(dir))!;
 
 /** Every `.graphql` file under schema/, in a stable order. */
 export function loadTypeDefs(dir = SCHEMA_DIR): string[] {

@@ -34,6 +34,8 @@ export interface ServerHandle {
   readonly url: string;
   /** Memory now; after two full collections when `gc`. */
   mem(gc: boolean): Promise<MemorySample>;
+  /** Writes a V8 heap snapshot of the server (after full collections) to `path`. */
+  snapshot(path: string): Promise<void>;
   /** Highest RSS reported since the last call (ticks every 100 ms). */
   takePeakRss(): number;
   /** Live connections as the server counts them (Herald: `connectionStats.total`), or null if unknown. */
@@ -93,6 +95,9 @@ export async function startServer(kind: ServerKind, options: ServerOptions = {})
     async mem(gc) {
       const answer = await ask<{ mem: NodeJS.MemoryUsage; cpu: NodeJS.CpuUsage }>(child, { cmd: 'mem', gc }, 120_000);
       return { rss: answer.mem.rss, heapUsed: answer.mem.heapUsed, heapTotal: answer.mem.heapTotal, external: answer.mem.external, cpuMs: (answer.cpu.user + answer.cpu.system) / 1000 };
+    },
+    async snapshot(path) {
+      await ask(child, { cmd: 'snapshot', path }, 300_000);
     },
     takePeakRss() {
       const p = peak;

@@ -3,7 +3,7 @@
  *   [--rates 10,100] [--seconds 10] [--scenarios broadcast,mix,saturation,stalled] [--servers raw,herald]
  *   [--admins 10] [--load-procs 1] [--stalled] [--stalled-connections 1000] [--stalled-fill-mb 8] [--drain 5] [--no-skip]
  *   [--sat-seconds 5] [--sat-deliveries 1000000] [--sat-concurrency auto] [--mix-rate <max rate>]
- *   [--connect-concurrency 256] [--quiet-wait 5] [--herald-src <a src/ dir>] [--out file.json]`
+ *   [--connect-concurrency 256] [--quiet-wait 5] [--herald-src <a src/ dir>] [--runtime build|tsx] [--out file.json]`
  * Quick subset: `npm run bench -- fanout --connections 1000 --rates 10 --transports ws`.
  * One load process is the default: on this 2-core machine two of them measured the same or slightly less (the
  * server and one load process already use both cores at saturation).
@@ -48,6 +48,7 @@ import { encodeOrderId, Histogram, wallNow } from './fanout-shared.js';
 import { createPublisher, JWT_SECRET, startLoad, startServer, type LoadHandle, type MemorySample, type Publisher, type ServerHandle, type ServerKind, type Transport } from './fanout-servers.js';
 import type { LoadStats } from './fanout-load.js';
 import { mb, table } from './stats.js';
+import { buildHerald, type Runtime } from './build.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
@@ -76,6 +77,10 @@ export interface FanoutOptions {
   readonly skipHopeless: boolean;
   /** The `src/` directory of the Herald to measure (default: this checkout's). */
   readonly heraldSrc: string;
+  /** `build`: compiled by tsc, as `npm start` runs it (build.ts); `tsx`: the sources through tsx. @default build */
+  readonly runtime: Runtime;
+  /** The compiled `src/` (runtime build), set by main. */
+  heraldDist?: string;
   /** Before each server, wait up to this long for the rest of the machine to go quiet. */
   readonly quietWaitSeconds: number;
   readonly out: string;
@@ -115,6 +120,7 @@ export function parseFanoutArgs(argv: readonly string[]): FanoutOptions {
       'connect-concurrency': { type: 'string', default: '256' },
       'quiet-wait': { type: 'string', default: '5' },
       'herald-src': { type: 'string' },
+      runtime: { type: 'string', default: 'build' },
       'no-skip': { type: 'boolean', default: false },
       out: { type: 'string' },
     },
@@ -145,6 +151,7 @@ export function parseFanoutArgs(argv: readonly string[]): FanoutOptions {
     quietWaitSeconds: int('quiet-wait', values['quiet-wait'], 0),
     skipHopeless: !values['no-skip'],
     heraldSrc: resolve(values['herald-src'] ?? fileURLToPath(new URL('../../src', import.meta.url))),
+    runtime: oneOf('runtime', [String(values.runtime)], ['build', 'tsx'] as const)[0]!,
     out: resolve(values.out ?? fileURLToPath(new URL(`./results/fanout-${stamp}.json`, import.meta.url))),
   };
 }
@@ -649,7 +656,7 @@ function srcHash(root: string): string {
 function heraldEnv(options: FanoutOptions): Record<string, string> {
   // Today's defaults would refuse the benchmark's connection counts; every other setting stays at its default.
   const most = Math.max(...options.connections, options.stalledConnections) + options.admins + 100;
-  return { MAX_CONNECTIONS: String(Math.max(10_000, most * 2)), BENCH_HERALD_SRC: options.heraldSrc };
+  return { MAX_CONNECTIONS: String(Math.max(10_000, most * 2)), BENCH_HERALD_SRC: options.heraldSrc, ...(options.heraldDist ? { BENCH_HERALD_DIST: options.heraldDist } : {}) };
 }
 
 const sum = <T>(items: readonly T[], f: (t: T) => number) => items.reduce((s, t) => s + f(t), 0);
@@ -772,6 +779,7 @@ function gitState(): { head?: string; dirty?: string[] } {
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<{ cells: CellResult[] }> {
   const options = parseFanoutArgs(argv);
+  if (options.runtime === 'build' && options.servers.includes('herald')) options.heraldDist = buildHerald(options.heraldSrc);
   const specs: PhaseSpec[] = [];
   // The phases most likely to leave a backlog (open-loop broadcast above what the server sustains) come last, so a
   // saturated server needs no restart (10k reconnections cost ~15-40 s): saturation is bounded by count and drains.
@@ -794,7 +802,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   log(
     `fan-out bench: connections ${specs.length ? options.connections.join(',') : '-'} (+${options.admins} admins), transports ${options.transports.join(',')}, servers ${options.servers.join(',')}, ` +
       `phases ${specs.map((s) => s.name).join(', ') || '-'}${options.scenarios.has('stalled') ? `, stalled comparison at ${options.stalledConnections}` : ''}; ` +
-      `${options.seconds} s each, drain <= ${options.drainSeconds} s, ${options.loadProcs} load process(es); ${cpus().length} CPUs; git ${git.head?.slice(0, 8) ?? '?'}${git.dirty?.length ? ` + ${git.dirty.length} changed files in src/schema` : ''}; Herald from ${options.heraldSrc}`,
+      `${options.seconds} s each, drain <= ${options.drainSeconds} s, ${options.loadProcs} load process(es); ${cpus().length} CPUs; git ${git.head?.slice(0, 8) ?? '?'}${git.dirty?.length ? ` + ${git.dirty.length} changed files in src/schema` : ''}; Herald from ${options.heraldSrc} (${options.runtime === 'build' ? 'compiled by tsc' : 'tsx'})`,
   );
 
   const loads = await Promise.all(Array.from({ length: options.loadProcs }, () => startLoad()));

@@ -2,13 +2,20 @@
  * `npm run bench [-- --events 1000000 --stores sqlite,mongo --users 50000 --days 30 --samples 200
  *   --raw-events N --seed-timeout 3600 --export-format csv|json|ndjson --export-timeout 900 --only store|webhooks]`
  * Runs the store benchmark, then test/bench/webhooks.ts when it exists (it receives the same argv).
- * `npm run bench -- fanout [options]` runs the live fan-out benchmark instead (options: test/bench/fanout.ts).
+ * `npm run bench -- fanout [options]` runs the live fan-out benchmark instead (options: test/bench/fanout.ts);
+ * `npm run bench -- heap [options]` shows where a live connection's heap goes (test/bench/heap-profile.ts).
  * Each benchmark is imported only when it runs, so one never loads the other's modules.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const argv = process.argv.slice(2);
+
+if (argv.includes('heap')) {
+  const { main } = await import('./heap-profile.js');
+  await main(argv);
+  process.exit(0);
+}
 
 if (argv.includes('fanout')) {
   const { main } = await import('./fanout.js');

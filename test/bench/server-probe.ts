@@ -3,10 +3,11 @@
  * and by fanout-raw.ts), so the driver measures the server process alone:
  * - `{ cmd: 'mem', gc?: true }` -> `{ mem: process.memoryUsage(), cpu: process.cpuUsage() }`, after two full
  *   collections when `gc` is set (the process should run with `--expose-gc`; without it the flag is set at run time);
+ * - `{ cmd: 'snapshot', path }` -> writes a V8 heap snapshot there (after full collections) -> `{ path }`;
  * - unsolicited `{ rss }` every `tickMs`, so the driver sees the peak between its own requests.
  * The child exits when the driver goes away (IPC disconnect), so a crashed benchmark leaves no server behind.
  */
-import { setFlagsFromString } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { answerRequests, type IpcRequest } from './fanout-shared.js';
 
@@ -35,6 +36,11 @@ export function answerProbes(options: ProbeOptions = {}): void {
         gc();
       }
       return { mem: process.memoryUsage(), cpu: process.cpuUsage() };
+    }
+    if (request.cmd === 'snapshot' && typeof request['path'] === 'string') {
+      gc();
+      gc();
+      return { path: writeHeapSnapshot(request['path']) };
     }
     return options.extra?.(request);
   });
