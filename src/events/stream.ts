@@ -10,7 +10,7 @@
 import type { EventTypeName } from './catalogue.js';
 import type { EventFilter, EventStore } from './event-store.js';
 import type { HeraldEvent, Viewer } from './model.js';
-import type { Router } from './router.js';
+import type { LiveSubscriber, Router } from './router.js';
 import { createPushIterator, type PushIterator } from './push-iterator.js';
 import { AppError } from '../errors.js';
 
@@ -69,105 +69,135 @@ export interface LiveFeed extends AsyncIterableIterator<HeraldEvent> {
  * takes them), and delivers through `attach` (push) or through `next()` (pull, over a bounded queue).
  */
 export function openLiveFeed(options: StreamOptions): LiveFeed {
-  const { store, router, filter, afterSeq } = options;
-  const batch = options.replayBatchSize ?? 500;
-  const limit = options.bufferLimit ?? 10_000;
-  let lastSeq = afterSeq ?? -1;
-  let sink: FeedSink | undefined;
+  return new Feed(options);
+}
+
+/**
+ * The feed is its own router subscriber, and its methods live on the prototype: a live subscription costs
+ * one object and what it holds, no closures. What only the replay needs is let go once it is done.
+ */
+class Feed implements LiveFeed, LiveSubscriber {
+  readonly viewer: Viewer;
+  readonly types: ReadonlySet<EventTypeName> | null;
+  readonly deliveryId: string | undefined;
+  /** Highest seq delivered (or covered by the cursor). */
+  lastSeq: number;
+  sink: FeedSink | undefined;
   /** Live events that arrived before a sink, or during the replay. */
-  let buffer: HeraldEvent[] | undefined = [];
-  let stopped = false;
-  let pulled: PushIterator<HeraldEvent> | undefined;
+  buffer: HeraldEvent[] | undefined = [];
+  stopped = false;
+  failure: unknown;
+  pulled: PushIterator<HeraldEvent> | undefined;
+  /** Needed until the replay is done (or the feed stops). */
+  options: StreamOptions | undefined;
+  readonly router: Router;
 
-  const stopRouting = router.add({
-    viewer: options.viewer,
-    types: typeSet(options.types),
-    deliveryId: options.deliveryId,
-    push(event) {
-      if (buffer) {
-        if (buffer.length >= limit) return fail(new SlowConsumerError(limit));
-        buffer.push(event);
-        return;
-      }
-      if (event.seq <= lastSeq) return;
-      lastSeq = event.seq;
-      sink!.deliver(event);
-    },
-  });
+  constructor(options: StreamOptions) {
+    this.viewer = options.viewer;
+    this.types = typeSet(options.types);
+    this.deliveryId = options.deliveryId;
+    this.lastSeq = options.afterSeq ?? -1;
+    this.router = options.router;
+    this.options = options;
+    options.router.add(this);
+  }
 
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    buffer = undefined;
-    stopRouting();
-    options.onClose?.();
-  };
-  const fail = (error: unknown) => {
-    if (stopped) return;
-    const target = sink;
-    stop();
+  /** The router's call, per matching live event. */
+  push(event: HeraldEvent): void {
+    const buffer = this.buffer;
+    if (buffer) {
+      const limit = this.options?.bufferLimit ?? 10_000;
+      if (buffer.length >= limit) return this.fail(new SlowConsumerError(limit));
+      buffer.push(event);
+      return;
+    }
+    if (event.seq <= this.lastSeq || this.stopped) return;
+    this.lastSeq = event.seq;
+    this.sink!.deliver(event);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.buffer = undefined;
+    this.router.remove(this);
+    const onClose = this.options?.onClose;
+    this.options = undefined;
+    onClose?.();
+  }
+
+  fail(error: unknown): void {
+    if (this.stopped) return;
+    const target = this.sink;
+    this.stop();
     if (target) target.fail(error);
-    else failure = error;
-  };
-  let failure: unknown;
+    else this.failure = error;
+  }
 
-  async function start(target: FeedSink) {
-    sink = target;
-    if (failure !== undefined) return target.fail(failure);
+  async start(target: FeedSink): Promise<void> {
+    this.sink = target;
+    if (this.failure !== undefined) return target.fail(this.failure);
+    if (this.stopped) return;
+    const options = this.options!;
     try {
-      if (afterSeq !== undefined) {
+      if (options.afterSeq !== undefined) {
+        const batch = options.replayBatchSize ?? 500;
         for (;;) {
-          const page = await store.list({ filter, afterSeq: lastSeq, order: 'ASC', limit: batch });
-          if (stopped) return;
+          const page = await options.store.list({ filter: options.filter, afterSeq: this.lastSeq, order: 'ASC', limit: batch });
+          if (this.stopped) return;
           for (const event of page) {
-            lastSeq = event.seq;
+            this.lastSeq = event.seq;
             target.deliver(event);
           }
           if (page.length < batch) break;
           await target.ready();
-          if (stopped) return;
+          if (this.stopped) return;
         }
       }
-      const caught = buffer ?? [];
-      buffer = undefined;
+      const caught = this.buffer ?? [];
+      this.buffer = undefined;
+      // The replay is done: keep only what live delivery needs (an onClose stays for stop()).
+      if (!options.onClose) this.options = undefined;
       for (const event of caught) {
-        if (event.seq <= lastSeq) continue;
-        lastSeq = event.seq;
+        if (event.seq <= this.lastSeq) continue;
+        this.lastSeq = event.seq;
         target.deliver(event);
       }
     } catch (error) {
-      fail(error);
+      this.fail(error);
     }
   }
 
-  /** Pull mode: a push iterator fed by the sink; its bound closes a consumer that falls too far behind. */
-  function pull(): PushIterator<HeraldEvent> {
-    const queue = createPushIterator<HeraldEvent>({ limit, onOverflow: () => (stop(), new SlowConsumerError(limit)), onReturn: stop });
-    void start({ deliver: (event) => queue.push(event), ready: () => queue.drained(), fail: (error) => queue.end(error) });
-    return queue;
+  attach(target: FeedSink): void {
+    if (this.sink || this.pulled) throw new Error('LiveFeed: already in use');
+    void this.start(target);
   }
 
-  const feed: LiveFeed = {
-    next() {
-      if (sink && !pulled) throw new Error('LiveFeed: already attached in push mode');
-      pulled ??= pull();
-      return pulled.next();
-    },
-    async return() {
-      stop();
-      await pulled?.return!();
-      return { value: undefined, done: true };
-    },
-    async throw(error?: unknown) {
-      stop();
-      await pulled?.return!();
-      throw error;
-    },
-    attach(target) {
-      if (sink || pulled) throw new Error('LiveFeed: already in use');
-      void start(target);
-    },
-    [Symbol.asyncIterator]: () => feed,
-  };
-  return feed;
+  /** Pull mode: a push iterator fed by the sink; its bound closes a consumer that falls too far behind. */
+  next(): Promise<IteratorResult<HeraldEvent>> {
+    if (this.sink && !this.pulled) throw new Error('LiveFeed: already attached in push mode');
+    if (!this.pulled) {
+      const limit = this.options?.bufferLimit ?? 10_000;
+      const queue = createPushIterator<HeraldEvent>({ limit, onOverflow: () => (this.stop(), new SlowConsumerError(limit)), onReturn: () => this.stop() });
+      this.pulled = queue;
+      void this.start({ deliver: (event) => queue.push(event), ready: () => queue.drained(), fail: (error) => queue.end(error) });
+    }
+    return this.pulled.next();
+  }
+
+  async return(): Promise<IteratorResult<HeraldEvent>> {
+    this.stop();
+    await this.pulled?.return!();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<HeraldEvent>> {
+    this.stop();
+    await this.pulled?.return!();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }

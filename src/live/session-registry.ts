@@ -47,17 +47,44 @@ export interface SessionRegistry {
   snapshot(): ConnectionSnapshot;
 }
 
+/** How often the registry closes sessions whose token expired. */
+const EXPIRY_SWEEP_MS = 500;
+
+type Bucket = Session | Session[];
+const list = (bucket: Bucket | undefined): Session[] => (bucket === undefined ? [] : Array.isArray(bucket) ? [...bucket] : [bucket]);
+const count = (bucket: Bucket | undefined): number => (bucket === undefined ? 0 : Array.isArray(bucket) ? bucket.length : 1);
+
 export function createSessionRegistry(limits: SessionLimits = DEFAULT_SESSION_LIMITS): SessionRegistry {
-  const byUser = new Map<string, Set<Session>>();
+  // A user's sessions: the session itself, or an array once there are several (most users hold one).
+  const byUser = new Map<string, Bucket>();
   const byRole = new Map<Role, Set<Session>>();
   const byTransport = new Map<TransportKind, number>();
+  const queue = { maxBytes: limits.queueMaxBytes, maxMessages: limits.queueMaxMessages };
   let nextId = 1;
   let size = 0;
+  /** Sessions whose token expires, checked by one sweep for all instead of a timer each. */
+  const expiring = new Set<Session>();
+  let sweep: ReturnType<typeof setInterval> | undefined;
+
+  const sweepExpired = () => {
+    const now = Date.now();
+    for (const session of expiring) session.expireAt(now);
+    if (expiring.size === 0) {
+      clearInterval(sweep);
+      sweep = undefined;
+    }
+  };
 
   const remove = (session: Session) => {
     size--;
+    expiring.delete(session);
     const mine = byUser.get(session.userId);
-    if (mine?.delete(session) && mine.size === 0) byUser.delete(session.userId);
+    if (mine === session) byUser.delete(session.userId);
+    else if (Array.isArray(mine)) {
+      const at = mine.indexOf(session);
+      if (at >= 0) mine.splice(at, 1);
+      if (mine.length === 1) byUser.set(session.userId, mine[0]!);
+    }
     const role = byRole.get(session.role);
     if (role?.delete(session) && role.size === 0) byRole.delete(session.role);
     byTransport.set(session.transport.kind, (byTransport.get(session.transport.kind) ?? 1) - 1);
@@ -72,39 +99,40 @@ export function createSessionRegistry(limits: SessionLimits = DEFAULT_SESSION_LI
         throw new ConnectionLimitError(503, `This Herald instance holds its maximum of ${limits.maxConnections} connections (MAX_CONNECTIONS); retry later`);
       }
       const mine = byUser.get(viewer.userId);
-      if ((mine?.size ?? 0) >= limits.maxConnectionsPerUser) {
+      if (count(mine) >= limits.maxConnectionsPerUser) {
         throw new ConnectionLimitError(429, `User already holds ${limits.maxConnectionsPerUser} connections (MAX_CONNECTIONS_PER_USER); close one first`);
       }
-      const session = new Session({
-        id: nextId++,
-        viewer,
-        transport,
-        queue: { maxBytes: limits.queueMaxBytes, maxMessages: limits.queueMaxMessages },
-        codes,
-        onClosed: remove,
-      });
+      const session = new Session({ id: nextId++, viewer, transport, queue, codes, onClosed: remove });
       size++;
-      if (mine) mine.add(session);
-      else byUser.set(viewer.userId, new Set([session]));
+      if (mine === undefined) byUser.set(viewer.userId, session);
+      else if (Array.isArray(mine)) mine.push(session);
+      else byUser.set(viewer.userId, [mine, session]);
       const role = byRole.get(viewer.role);
       if (role) role.add(session);
       else byRole.set(viewer.role, new Set([session]));
       byTransport.set(transport.kind, (byTransport.get(transport.kind) ?? 0) + 1);
+      if (session.expiresAt !== undefined) {
+        expiring.add(session);
+        if (!sweep) {
+          sweep = setInterval(sweepExpired, EXPIRY_SWEEP_MS);
+          sweep.unref?.();
+        }
+      }
       return session;
     },
     closeUser(userId, code, reason) {
-      const sessions = [...(byUser.get(userId) ?? [])];
+      const sessions = list(byUser.get(userId));
       for (const session of sessions) session.close(code, reason);
       return sessions.length;
     },
     closeAll(code, reason) {
-      for (const sessions of [...byUser.values()]) for (const session of [...sessions]) session.close(code, reason);
+      for (const bucket of [...byUser.values()]) for (const session of list(bucket)) session.close(code, reason);
     },
-    sessionsOf: (userId) => [...(byUser.get(userId) ?? [])],
+    sessionsOf: (userId) => list(byUser.get(userId)),
     snapshot() {
       return {
         total: size,
-        byTransport: [...byTransport].filter(([, count]) => count > 0).map(([transport, count]) => ({ transport, count })),
+        byTransport: [...byTransport].filter(([, n]) => n > 0).map(([transport, n]) => ({ transport, count: n })),
         byRole: [...byRole].map(([role, set]) => ({ role, count: set.size })),
         distinctUsers: byUser.size,
       };

@@ -32,8 +32,6 @@ export interface SessionOptions {
   readonly onClosed: (session: Session) => void;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export class Session {
   readonly id: number;
   readonly viewer: SessionOptions['viewer'];
@@ -41,8 +39,10 @@ export class Session {
   readonly writer: SessionWriter;
   /** Live operations by the client's id (graphql-ws subscription id; SSE streams use one). */
   readonly operations = new Map<string, SessionOperation>();
+  /** When the token expires (ms since epoch); the registry's sweep closes the session then. */
+  readonly expiresAt: number | undefined;
   #closed = false;
-  #expiry: ReturnType<typeof setTimeout> | undefined;
+  readonly #codes: SessionOptions['codes'];
   readonly #onClosed: SessionOptions['onClosed'];
 
   constructor(options: SessionOptions) {
@@ -50,15 +50,19 @@ export class Session {
     this.viewer = options.viewer;
     this.transport = options.transport;
     this.#onClosed = options.onClosed;
-    this.writer = new SessionWriter(options.transport, {
-      ...options.queue,
-      onOverflow: () => this.close(options.codes.slowConsumer, 'Too slow: the send queue is full; reconnect and resume from your last cursor'),
-    });
-    const expiresAt = options.viewer.expiresAt;
-    if (expiresAt !== undefined) {
-      this.#expiry = setTimeout(() => this.close(options.codes.tokenExpired, 'Unauthorized: token expired'), Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS));
-      this.#expiry.unref?.();
-    }
+    this.#codes = options.codes;
+    this.expiresAt = options.viewer.expiresAt;
+    this.writer = new SessionWriter(options.transport, options.queue, this);
+  }
+
+  /** The writer's call when a bound is passed (see SessionWriter). */
+  overflowed(): void {
+    this.close(this.#codes.slowConsumer, 'Too slow: the send queue is full; reconnect and resume from your last cursor');
+  }
+
+  /** Closes the session if its token has expired by `now`; the registry's sweep calls it. */
+  expireAt(now: number): void {
+    if (this.expiresAt !== undefined && now >= this.expiresAt) this.close(this.#codes.tokenExpired, 'Unauthorized: token expired');
   }
 
   get userId(): string {
@@ -96,7 +100,6 @@ export class Session {
   close(code: number, reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#expiry) clearTimeout(this.#expiry);
     this.writer.close();
     for (const id of [...this.operations.keys()]) this.stopOperation(id);
     this.transport.end(code, reason);

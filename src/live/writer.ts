@@ -26,8 +26,11 @@ export interface WriterOptions {
   readonly maxMessages: number;
   /** Socket buffer above which frames wait in the queue. @default 65536 */
   readonly highWaterBytes?: number;
-  /** Called once when a bound is passed; the writer drops its queue and accepts nothing more. */
-  readonly onOverflow: () => void;
+}
+
+/** Told once when a bound is passed; the writer has dropped its queue and accepts nothing more. */
+export interface OverflowListener {
+  overflowed(): void;
 }
 
 interface Queued {
@@ -43,11 +46,13 @@ export class SessionWriter {
   #waiting = false;
   #dead = false;
   #ready: Array<() => void> | undefined;
-  readonly #flush = () => this.flush();
+  /** The drain listener, made the first time the socket falls behind (most writers never need one). */
+  #flush: (() => void) | undefined;
 
   constructor(
     private readonly sink: FrameSink,
     private readonly options: WriterOptions,
+    private readonly owner: OverflowListener,
   ) {}
 
   /** Frames waiting for the socket. */
@@ -85,12 +90,12 @@ export class SessionWriter {
     if (collapseKey !== undefined) (this.#byKey ??= new Map()).set(collapseKey, entry);
     if (this.queued > this.options.maxMessages || this.#bytes > this.options.maxBytes) {
       this.close();
-      this.options.onOverflow();
+      this.owner.overflowed();
       return;
     }
     if (!this.#waiting) {
       this.#waiting = true;
-      this.sink.onceDrained(this.#flush);
+      this.sink.onceDrained((this.#flush ??= () => this.flush()));
     }
   }
 
@@ -111,7 +116,7 @@ export class SessionWriter {
       this.#wake();
     } else if (!this.#dead && !this.#waiting) {
       this.#waiting = true;
-      this.sink.onceDrained(this.#flush);
+      this.sink.onceDrained((this.#flush ??= () => this.flush()));
     }
   }
 

@@ -19,7 +19,9 @@ import { CloseCode } from 'graphql-ws';
 import { HeraldCloseCode, SSE_CLOSE_EVENT } from '../../clients/protocol/index.js';
 import { bearerToken, type TokenVerifier } from '../auth/tokens.js';
 import type { SessionRegistry } from '../live/session-registry.js';
-import type { Session, SessionTransport } from '../live/session.js';
+import type { Session, SessionOperation, SessionTransport } from '../live/session.js';
+import type { FeedSink, LiveFeed } from '../events/stream.js';
+import type { LiveGroup } from '../graphql/live-groups.js';
 import type { Frame } from '../live/writer.js';
 import { collapseKey } from '../live/collapse.js';
 import { encodeCursor, type HeraldEvent } from '../events/model.js';
@@ -165,8 +167,11 @@ interface Clock {
   now: number;
 }
 
-/** One SSE stream as a session transport: frames are written to the response; drain is the response's. */
-class SseStream implements SessionTransport {
+/**
+ * One SSE stream: the session's transport (frames are written to the response; drain is the response's), and for
+ * a live subscription its operation and its feed's sink, so a stream is one object with prototype methods.
+ */
+class SseStream implements SessionTransport, SessionOperation, FeedSink {
   readonly kind = 'sse' as const;
   session: Session | undefined;
   /** Set on each write; the sweep turns it into `writeAt`. */
@@ -175,6 +180,8 @@ class SseStream implements SessionTransport {
   /** When the peer last took bytes (a drain, or an empty buffer seen by the sweep). */
   progressAt: number;
   #ended = false;
+  feed: LiveFeed | undefined;
+  group: LiveGroup | undefined;
 
   constructor(
     readonly res: StreamResponse,
@@ -199,6 +206,26 @@ class SseStream implements SessionTransport {
 
   onceDrained(listener: () => void): void {
     this.res.once('drain', listener);
+  }
+
+  // SessionOperation and FeedSink of a live subscription.
+  stop(): void {
+    void this.feed?.return?.();
+    this.group?.leave();
+    this.feed = this.group = undefined;
+  }
+
+  deliver(event: HeraldEvent): void {
+    // The group renders each event once, frame and all: an SSE frame has no per-stream part.
+    this.session!.send(this.group!.shared(event, sseFrame), collapseKey(event));
+  }
+
+  ready(): Promise<void> {
+    return this.session!.writer.ready();
+  }
+
+  fail(error: unknown): void {
+    this.session!.close(CloseCode.InternalServerError, isAppError(error) ? error.message : 'Unexpected error');
   }
 
   end(code: number, why: string): void {
@@ -274,19 +301,11 @@ export function createSseHandler(options: SseOptions): SseHandler {
   }
 
   function live(session: Session, outcome: Extract<OperationOutcome, { kind: 'live' }>): void {
-    const { feed, group } = outcome;
-    session.addOperation('sse', {
-      stop: () => {
-        void feed.return?.();
-        group.leave();
-      },
-    });
-    // Push: the group renders each event once; this stream adds its `id:` line.
-    feed.attach({
-      deliver: (event) => session.send(group.shared(event, sseFrame), collapseKey(event)),
-      ready: () => session.writer.ready(),
-      fail: (error) => session.close(CloseCode.InternalServerError, isAppError(error) ? error.message : 'Unexpected error'),
-    });
+    const stream = session.transport as SseStream;
+    stream.feed = outcome.feed;
+    stream.group = outcome.group;
+    session.addOperation('sse', stream);
+    outcome.feed.attach(stream);
   }
 
   async function pump(session: Session, outcome: Extract<OperationOutcome, { kind: 'stream' }>): Promise<void> {

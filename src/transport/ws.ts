@@ -6,6 +6,12 @@
  * bounded writer); this module keeps only the framing. It uses graphql-ws's message parser, message
  * types and close codes.
  *
+ * A connection is one `WsConnection` and each operation one `WsOperation`, with their methods on the prototype
+ * and the socket's listeners shared by all sockets, so an idle subscribed socket costs a few objects and no
+ * closures. A live event's `next` message is written as one complete WebSocket frame built in one buffer (frame
+ * header, this subscription's `{"id":…,"type":"next","payload":`, the group's shared bytes, `}`), straight to
+ * the TCP socket: one write per event per socket. Everything else goes through `ws`'s sender.
+ *
  * The token arrives in `connection_init` as `{ authorization: "Bearer <jwt>" }`: missing/invalid/expired
  * closes with 4401, a refused role with 4403, a full instance or user with 4029, each with a reason.
  * Operations run through Yoga's envelop (operation.ts), so parsing limits, validation and error masking are the
@@ -13,20 +19,23 @@
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, type SubscribeMessage } from 'graphql-ws';
 import type { GraphQLError } from 'graphql';
 import { HeraldCloseCode } from '../../clients/protocol/index.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { Hub } from '../events/hub.js';
 import type { Logger } from '../log.js';
-import type { Session, SessionTransport } from '../live/session.js';
+import type { Session, SessionOperation, SessionTransport } from '../live/session.js';
+import type { Frame } from '../live/writer.js';
+import type { FeedSink, LiveFeed } from '../events/stream.js';
+import type { HeraldEvent } from '../events/model.js';
+import type { LiveGroup } from '../graphql/live-groups.js';
 import { bearerToken } from '../auth/tokens.js';
 import { isAppError, LimitError } from '../errors.js';
 import { serializeErrors, serializeResult } from '../graphql/serialize.js';
 import { toGraphQLError } from '../graphql/errors.js';
 import type { OperationRunner } from './operation.js';
-import { splice } from '../graphql/live-groups.js';
 import { collapseKey } from '../live/collapse.js';
 import { createLogThrottle } from './log-throttle.js';
 
@@ -58,198 +67,320 @@ const TEXT = { binary: false } as const;
 
 const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer } as const;
 
-/** The `ws` socket as a session transport: frames are text messages; drain is the TCP socket's. */
-function wsTransport(socket: WebSocket): SessionTransport {
-  const raw = (socket as unknown as { _socket: Socket })._socket;
-  return {
-    kind: 'websocket',
-    write: (frame) => socket.send(frame, TEXT),
-    bufferedBytes: () => socket.bufferedAmount,
-    onceDrained: (listener) => raw.once('drain', listener),
-    end: (code, why) => {
-      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
-        if (code === 1006) socket.terminate();
-        else socket.close(code, reason(why));
-      }
-    },
-  };
+/**
+ * One unmasked, final text frame (RFC 6455 5.2) holding `head` + `body` + `tail`: what `ws` would send for that
+ * message without compression, in one buffer.
+ */
+export function textFrame(head: Buffer, body: Buffer, tail: Buffer): Buffer {
+  const length = head.length + body.length + tail.length;
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81;
+  if (header === 2) frame[1] = length;
+  else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(0, 2);
+    frame.writeUInt32BE(length, 6);
+  }
+  head.copy(frame, header);
+  body.copy(frame, header + head.length);
+  tail.copy(frame, header + head.length + body.length);
+  return frame;
 }
 
 /** `{"id":"…","type":"next","payload":…}` with the payload already serialized. */
 export const nextFrame = (idJson: string, payloadJson: string) => `{"id":${idJson},"type":"next","payload":${payloadJson}}`;
 
+/** What every connection of one server shares. */
+interface WsServerContext {
+  readonly runner: OperationRunner;
+  readonly hub: Hub;
+  readonly verifier: TokenVerifier;
+  readonly maxSubscriptions: number;
+  readonly socketErrors: ReturnType<typeof createLogThrottle>;
+}
+
+const CONNECTION = Symbol('herald.ws');
+type TrackedSocket = WebSocket & { [CONNECTION]?: WsConnection };
+
+// The socket's listeners, shared by every socket (`this` is the socket).
+function onSocketMessage(this: TrackedSocket, data: RawData, isBinary: boolean) {
+  this[CONNECTION]?.message(data, isBinary);
+}
+function onSocketPong(this: TrackedSocket) {
+  const connection = this[CONNECTION];
+  if (connection) connection.seen = Date.now();
+}
+function onSocketClose(this: TrackedSocket) {
+  this[CONNECTION]?.closed();
+}
+function onSocketError(this: TrackedSocket, error: Error) {
+  this[CONNECTION]?.server.socketErrors.note({ remote: this[CONNECTION]?.raw.remoteAddress, message: error.message });
+}
+
+/** One WebSocket: the protocol state machine, and the session's transport once `connection_init` passed. */
+class WsConnection implements SessionTransport {
+  readonly kind = 'websocket' as const;
+  readonly raw: Socket;
+  session: Session | undefined;
+  initialised = false;
+  /** Last sign of life (any message or pong), for the heartbeat sweep. */
+  seen = Date.now();
+  initTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly socket: TrackedSocket,
+    readonly server: WsServerContext,
+    initWaitMs: number,
+  ) {
+    this.raw = (socket as unknown as { _socket: Socket })._socket;
+    socket[CONNECTION] = this;
+    socket.on('message', onSocketMessage);
+    socket.on('pong', onSocketPong);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+    this.initTimer = setTimeout(() => {
+      if (!this.session) socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+    }, initWaitMs);
+    this.initTimer.unref?.();
+  }
+
+  // SessionTransport: strings go through ws's sender; buffers are complete frames (textFrame) for the TCP socket.
+  write(frame: Frame): void {
+    if (this.socket.readyState !== this.socket.OPEN || this.raw.destroyed) return;
+    if (typeof frame === 'string') this.socket.send(frame, TEXT);
+    else this.raw.write(frame);
+  }
+
+  bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  onceDrained(listener: () => void): void {
+    this.raw.once('drain', listener);
+  }
+
+  end(code: number, why: string): void {
+    const socket = this.socket;
+    if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
+      if (code === 1006) socket.terminate();
+      else socket.close(code, reason(why));
+    }
+  }
+
+  /** A protocol message for the peer, queued behind its events once the session exists. */
+  send(frame: string): void {
+    if (this.session) this.session.send(frame);
+    else this.socket.send(frame);
+  }
+
+  sendError(id: string, errors: readonly GraphQLError[]): void {
+    this.send(`{"id":${JSON.stringify(id)},"type":"error","payload":${serializeErrors(errors)}}`);
+  }
+
+  closed(): void {
+    this.clearInitTimer();
+    this.session?.gone();
+  }
+
+  clearInitTimer(): void {
+    if (this.initTimer) clearTimeout(this.initTimer);
+    this.initTimer = undefined;
+  }
+
+  message(data: RawData, isBinary: boolean): void {
+    this.seen = Date.now();
+    const socket = this.socket;
+    let message;
+    try {
+      message = parseMessage(isBinary ? Buffer.from(data as Buffer).toString() : String(data));
+    } catch (error) {
+      this.server.socketErrors.note({ remote: this.raw.remoteAddress, message: (error as Error).message });
+      socket.close(CloseCode.BadRequest, reason(`Invalid message: ${(error as Error).message}`));
+      return;
+    }
+    switch (message.type) {
+      case MessageType.ConnectionInit:
+        return this.init(message.payload);
+      case MessageType.Ping:
+        return this.send('{"type":"pong"}');
+      case MessageType.Pong:
+        return;
+      case MessageType.Subscribe: {
+        const session = this.session;
+        if (!session) return socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        if (session.closed) return; // closing (too slow, expired, revoked): nothing new starts
+        if (session.operations.has(message.id)) {
+          return socket.close(CloseCode.SubscriberAlreadyExists, reason(`Subscriber for ${message.id} already exists`));
+        }
+        const max = this.server.maxSubscriptions;
+        if (session.operations.size >= max) {
+          const refusal = new LimitError('TOO_MANY_SUBSCRIPTIONS', `This connection already holds ${max} subscriptions (MAX_SUBSCRIPTIONS_PER_CONNECTION); complete one first`);
+          return this.sendError(message.id, [toGraphQLError(refusal)]);
+        }
+        return void new WsOperation(this, session, message.id).run(message);
+      }
+      case MessageType.Complete:
+        return this.session?.stopOperation(message.id);
+      default:
+        // Server -> Client messages sent by a client.
+        socket.close(CloseCode.BadRequest, reason(`Unexpected message of type ${message.type}`));
+    }
+  }
+
+  init(payload: Record<string, unknown> | null | undefined): void {
+    const socket = this.socket;
+    if (this.initialised) return socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+    this.initialised = true;
+    try {
+      const raw = payload?.['authorization'] ?? payload?.['Authorization'];
+      const token = bearerToken(typeof raw === 'string' ? raw : undefined);
+      if (!token) {
+        return socket.close(CloseCode.Unauthorized, 'Unauthorized: connection_init payload needs {"authorization":"Bearer <token>"}');
+      }
+      this.session = this.server.hub.connections.open(this.server.verifier.verify(token), this, CODES);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      const code = error.code === 'TOO_MANY_CONNECTIONS' ? HeraldCloseCode.TooManyConnections : error.status === 403 ? CloseCode.Forbidden : CloseCode.Unauthorized;
+      const label = code === CloseCode.Unauthorized ? 'Unauthorized' : code === CloseCode.Forbidden ? 'Forbidden' : 'Too many connections';
+      return socket.close(code, reason(`${label}: ${error.message}`));
+    }
+    this.clearInitTimer();
+    this.session.send('{"type":"connection_ack"}');
+  }
+}
+
+/** One `subscribe` of a connection: runs it (operation.ts) and frames its outcome; for a live feed, its sink. */
+class WsOperation implements SessionOperation, FeedSink {
+  readonly idJson: string;
+  stopped = false;
+  feed: LiveFeed | undefined;
+  group: LiveGroup | undefined;
+  results: AsyncIterableIterator<unknown> | undefined;
+  /** `{"id":…,"type":"next","payload":`, the part of a live frame that is this subscription's own. */
+  head: Buffer | undefined;
+
+  constructor(
+    readonly connection: WsConnection,
+    readonly session: Session,
+    readonly id: string,
+  ) {
+    this.idJson = JSON.stringify(id);
+    // Registered before any await, so a `complete` or a close during setup stops it too.
+    session.addOperation(id, this);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    void this.feed?.return?.();
+    this.group?.leave();
+    void this.results?.return?.();
+    this.feed = this.group = this.results = undefined;
+  }
+
+  /** Forgets this run's entry only: a `complete` then a new `subscribe` with the same id may have replaced it. */
+  release(): void {
+    if (this.session.operations.get(this.id) === this) this.session.operations.delete(this.id);
+  }
+
+  finish(): void {
+    if (this.session.operations.get(this.id) === this && !this.stopped) {
+      this.release();
+      this.session.send(`{"id":${this.idJson},"type":"complete"}`);
+    }
+  }
+
+  // FeedSink: the feed calls deliver per event; the group renders it once for all its members.
+  deliver(event: HeraldEvent): void {
+    const key = collapseKey(event);
+    this.session.send(textFrame(this.head!, this.group!.render(event), CLOSE_BRACE), key === undefined ? undefined : this.idJson + key);
+  }
+
+  ready(): Promise<void> {
+    return this.session.writer.ready();
+  }
+
+  fail(error: unknown): void {
+    if (this.stopped) return;
+    this.stop();
+    this.release();
+    this.connection.sendError(this.id, [this.connection.server.runner.clientError(error)]);
+  }
+
+  async run(message: SubscribeMessage): Promise<void> {
+    const { runner } = this.connection.server;
+    const session = this.session;
+    const outcome = await runner.run({ viewer: session.viewer, transport: 'websocket' }, message.payload);
+    if (this.stopped) return runner.dispose(outcome);
+    switch (outcome.kind) {
+      case 'refused':
+        this.release();
+        return this.connection.sendError(this.id, outcome.errors);
+      case 'result':
+        session.send(nextFrame(this.idJson, serializeResult(outcome.result)));
+        return this.finish();
+      case 'live':
+        this.feed = outcome.feed;
+        this.group = outcome.group;
+        this.head = Buffer.from(`{"id":${this.idJson},"type":"next","payload":`);
+        return outcome.feed.attach(this);
+      case 'stream': {
+        const results = (this.results = outcome.results);
+        try {
+          for await (const value of results) {
+            if (this.stopped) break;
+            session.send(nextFrame(this.idJson, serializeResult(value)));
+          }
+          this.finish();
+        } catch (error) {
+          this.release();
+          if (!this.stopped && !session.closed) this.connection.sendError(this.id, [runner.clientError(error)]);
+        }
+      }
+    }
+  }
+}
+
 export function attachWebSocket(options: WsOptions): { close(): Promise<void> } {
-  const { runner, hub, verifier, logger } = options;
+  const { logger } = options;
   const keepAliveMs = options.keepAliveMs ?? 12_000;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
-  const maxSubscriptions = options.maxSubscriptions ?? 100;
-  const socketErrors = createLogThrottle(logger, 'websocket protocol errors');
+  const initWaitMs = options.connectionInitWaitTimeoutMs ?? 10_000;
+  const context: WsServerContext = {
+    runner: options.runner,
+    hub: options.hub,
+    verifier: options.verifier,
+    maxSubscriptions: options.maxSubscriptions ?? 100,
+    socketErrors: createLogThrottle(logger, 'websocket protocol errors'),
+  };
   const wss = new WebSocketServer({
     server: options.server,
     path: '/graphql',
     maxPayload: options.maxPayloadBytes ?? 1024 * 1024,
+    // Frames of live events are written pre-framed (textFrame), which needs messages uncompressed.
+    perMessageDeflate: false,
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
-  const alive = new Map<WebSocket, number>(); // last sign of life, for the heartbeat sweep
 
   wss.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
-  wss.on('connection', (socket, request) => {
+  wss.on('connection', (socket) => {
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
       socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
       return;
     }
-    alive.set(socket, Date.now());
-    // Keep the address, not the upgrade request (headers and all) for the socket's lifetime.
-    const remote = request.socket.remoteAddress;
-    let session: Session | undefined;
-    let initialised = false;
-    const initTimer = setTimeout(() => {
-      if (!session) socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
-    }, options.connectionInitWaitTimeoutMs ?? 10_000);
-    initTimer.unref?.();
-
-    const send = (frame: string) => (session ? session.send(frame) : socket.send(frame));
-    const sendError = (id: string, errors: readonly GraphQLError[]) =>
-      send(`{"id":${JSON.stringify(id)},"type":"error","payload":${serializeErrors(errors)}}`);
-
-    socket.on('error', (error) => socketErrors.note({ remote, message: error.message }));
-    socket.on('pong', () => alive.set(socket, Date.now()));
-    socket.on('close', () => {
-      clearTimeout(initTimer);
-      alive.delete(socket);
-      session?.gone();
-    });
-    socket.on('message', (data, isBinary) => {
-      alive.set(socket, Date.now());
-      let message;
-      try {
-        message = parseMessage(isBinary ? Buffer.from(data as Buffer).toString() : String(data));
-      } catch (error) {
-        socketErrors.note({ remote, message: (error as Error).message });
-        socket.close(CloseCode.BadRequest, reason(`Invalid message: ${(error as Error).message}`));
-        return;
-      }
-      switch (message.type) {
-        case MessageType.ConnectionInit: {
-          if (initialised) return socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
-          initialised = true;
-          try {
-            const raw = message.payload?.['authorization'] ?? message.payload?.['Authorization'];
-            const token = bearerToken(typeof raw === 'string' ? raw : undefined);
-            if (!token) {
-              return socket.close(CloseCode.Unauthorized, 'Unauthorized: connection_init payload needs {"authorization":"Bearer <token>"}');
-            }
-            session = hub.connections.open(verifier.verify(token), wsTransport(socket), CODES);
-          } catch (error) {
-            if (!isAppError(error)) throw error;
-            const code = error.code === 'TOO_MANY_CONNECTIONS' ? HeraldCloseCode.TooManyConnections : error.status === 403 ? CloseCode.Forbidden : CloseCode.Unauthorized;
-            const label = code === CloseCode.Unauthorized ? 'Unauthorized' : code === CloseCode.Forbidden ? 'Forbidden' : 'Too many connections';
-            return socket.close(code, reason(`${label}: ${error.message}`));
-          }
-          clearTimeout(initTimer);
-          return session.send('{"type":"connection_ack"}');
-        }
-        case MessageType.Ping:
-          return send('{"type":"pong"}');
-        case MessageType.Pong:
-          return;
-        case MessageType.Subscribe: {
-          if (!session) return socket.close(CloseCode.Unauthorized, 'Unauthorized');
-          if (session.closed) return; // closing (too slow, expired, revoked): nothing new starts
-          if (session.operations.has(message.id)) {
-            return socket.close(CloseCode.SubscriberAlreadyExists, reason(`Subscriber for ${message.id} already exists`));
-          }
-          if (session.operations.size >= maxSubscriptions) {
-            const refusal = new LimitError('TOO_MANY_SUBSCRIPTIONS', `This connection already holds ${maxSubscriptions} subscriptions (MAX_SUBSCRIPTIONS_PER_CONNECTION); complete one first`);
-            return sendError(message.id, [toGraphQLError(refusal)]);
-          }
-          return void runOperation(session, message, sendError);
-        }
-        case MessageType.Complete:
-          return session?.stopOperation(message.id);
-        default:
-          // Server -> Client messages sent by a client.
-          socket.close(CloseCode.BadRequest, reason(`Unexpected message of type ${message.type}`));
-      }
-    });
+    new WsConnection(socket, context, initWaitMs);
   });
-
-  /** Runs one operation (operation.ts) and frames its outcome: one result, or the live feed's events. */
-  async function runOperation(session: Session, message: SubscribeMessage, sendError: (id: string, errors: readonly GraphQLError[]) => void) {
-    const { id, payload } = message;
-    const idJson = JSON.stringify(id);
-    let stopped = false;
-    let stopLive: (() => void) | undefined;
-    // Registered before any await, so a `complete` or a close during setup stops it too.
-    const entry = {
-      stop: () => {
-        stopped = true;
-        stopLive?.();
-      },
-    };
-    session.addOperation(id, entry);
-    // Only this run's entry: a `complete` then a new `subscribe` with the same id may have replaced it.
-    const release = () => {
-      if (session.operations.get(id) === entry) session.operations.delete(id);
-    };
-    const finish = () => {
-      if (session.operations.get(id) === entry && !stopped) {
-        release();
-        session.send(`{"id":${idJson},"type":"complete"}`);
-      }
-    };
-    const outcome = await runner.run({ viewer: session.viewer, transport: 'websocket' }, payload);
-    if (stopped) return runner.dispose(outcome);
-    if (outcome.kind === 'refused') {
-      release();
-      return sendError(id, outcome.errors);
-    }
-    if (outcome.kind === 'result') {
-      session.send(nextFrame(idJson, serializeResult(outcome.result)));
-      return finish();
-    }
-    if (outcome.kind === 'live') {
-      const { feed, group } = outcome;
-      stopLive = () => {
-        void feed.return?.();
-        group.leave();
-      };
-      // Push: the feed calls us per event; the group renders it once for all its members.
-      const head = Buffer.from(`{"id":${idJson},"type":"next","payload":`);
-      feed.attach({
-        deliver: (event) => {
-          const key = collapseKey(event);
-          session.send(splice(head, group.render(event), CLOSE_BRACE), key === undefined ? undefined : idJson + key);
-        },
-        ready: () => session.writer.ready(),
-        fail: (error) => {
-          if (stopped) return;
-          entry.stop();
-          release();
-          sendError(id, [runner.clientError(error)]);
-        },
-      });
-      return;
-    }
-    const iterator = outcome.results;
-    stopLive = () => void iterator.return?.();
-    try {
-      for await (const value of iterator) {
-        if (stopped) break;
-        session.send(nextFrame(idJson, serializeResult(value)));
-      }
-      finish();
-    } catch (error) {
-      release();
-      if (!stopped && !session.closed) sendError(id, [runner.clientError(error)]);
-    }
-  }
 
   // One sweep for all sockets: ping, and drop the ones that stayed silent past the timeout.
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const [socket, seen] of alive) {
-      if (now - seen > heartbeatTimeoutMs) {
+    for (const socket of wss.clients as Set<TrackedSocket>) {
+      const connection = socket[CONNECTION];
+      if (!connection) continue;
+      if (now - connection.seen > heartbeatTimeoutMs) {
         socket.terminate();
         continue;
       }
