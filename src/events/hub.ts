@@ -5,7 +5,7 @@
 import { getSpec, TRACKING_TYPES, type EventTypeName } from './catalogue.js';
 import type { EventFilter, EventStore } from './event-store.js';
 import type { EventBus } from './event-bus.js';
-import type { HeraldEvent, EventId, Viewer } from './model.js';
+import type { HeraldEvent, EventId, LogPosition, Viewer } from './model.js';
 import type { PayloadValidator } from './payload-validator.js';
 import { createPublisher, type PublishInput, type Publisher, type PublisherOptions } from './publish.js';
 import { createRouter, type Router } from './router.js';
@@ -44,9 +44,9 @@ export interface Hub extends Publisher {
    * The viewer's events, live, optionally replaying the log after `afterSeq` first.
    * @throws CursorError when the log cannot resume from `afterSeq` (beyond its head, or purged by retention)
    */
-  subscribe(viewer: Viewer, options: { types?: readonly EventTypeName[]; afterSeq?: number; onClose?: () => void }): Promise<LiveFeed>;
+  subscribe(viewer: Viewer, options: { types?: readonly EventTypeName[]; afterSeq?: LogPosition; onClose?: () => void }): Promise<LiveFeed>;
   /** One delivery's status/location/ETA events, for its customer, its partner and admins. */
-  trackDelivery(viewer: Viewer, deliveryId: string, options: { afterSeq?: number; onClose?: () => void }): Promise<LiveFeed>;
+  trackDelivery(viewer: Viewer, deliveryId: string, options: { afterSeq?: LogPosition; onClose?: () => void }): Promise<LiveFeed>;
   /** An event the viewer may see, or null. */
   getEvent(viewer: Viewer, id: EventId): Promise<HeraldEvent | null>;
   /** A page of the log, filtered to what the viewer may see. */

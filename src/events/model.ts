@@ -32,15 +32,34 @@ export interface HeraldEvent extends NewEvent {
   readonly seq: number;
 }
 
+declare const logPosition: unique symbol;
+
+/**
+ * A position in the event log: where a subscriber has read up to, or a replay starts after. Owned by the log:
+ * positions are made, compared and encoded only by the functions below, so what a position is can change in one
+ * place (today the event's `seq`, assigned at commit by the single writer; with several writers, a position must
+ * stay safe to resume from when an event commits late).
+ */
+export type LogPosition = number & { readonly [logPosition]: true };
+
+/** Before the first event. */
+export const LOG_START = -1 as LogPosition;
+
+/** The position just at `event` (a subscriber that delivered it has read up to here). */
+export const positionOf = (event: HeraldEvent): LogPosition => event.seq as LogPosition;
+
+/** Whether `event` comes after `position` (so a subscriber at `position` has not delivered it yet). */
+export const isAfter = (event: HeraldEvent, position: LogPosition): boolean => event.seq > position;
+
 /** An opaque resume position. Today the decimal `seq`; clients must not parse it. */
 export type Cursor = string;
 
-export const encodeCursor = (seq: number): Cursor => String(seq);
+export const encodeCursor = (position: number): Cursor => String(position);
 
 /** Parses a cursor; `undefined` for anything that is not one. */
-export function decodeCursor(cursor: string): number | undefined {
+export function decodeCursor(cursor: string): LogPosition | undefined {
   if (!/^\d{1,15}$/.test(cursor)) return undefined;
-  return Number(cursor);
+  return Number(cursor) as LogPosition;
 }
 
 /** Who is looking: derived from a verified token. */

@@ -1,7 +1,7 @@
 /**
  * A subscription's event stream: replay from the log after a cursor, then live, with none missed
  * and none twice. The live feed is attached first and buffered while the log is read; buffered
- * events already covered by the replay (seq <= last replayed) are skipped.
+ * events already covered by the replay (not after the subscriber's `LogPosition`) are skipped.
  *
  * Two ways to consume it: pull (an AsyncIterator, one promise per event: for generic GraphQL
  * execution) or push (`attach`: a synchronous call per event, for the live transports, whose
@@ -9,7 +9,7 @@
  */
 import type { EventTypeName } from './catalogue.js';
 import type { EventFilter, EventStore } from './event-store.js';
-import type { HeraldEvent, Viewer } from './model.js';
+import { isAfter, LOG_START, positionOf, type HeraldEvent, type LogPosition, type Viewer } from './model.js';
 import type { LiveSubscriber, Router } from './router.js';
 import { createPushIterator, type PushIterator } from './push-iterator.js';
 import { AppError } from '../errors.js';
@@ -24,8 +24,8 @@ export interface StreamOptions {
   readonly types: readonly EventTypeName[] | null;
   /** Tracking subscription for one (already authorized) delivery. */
   readonly deliveryId?: string;
-  /** Replay what was logged after this seq; live only when undefined. */
-  readonly afterSeq?: number;
+  /** Replay what was logged after this position; live only when undefined. */
+  readonly afterSeq?: LogPosition;
   /** @default 500 */
   readonly replayBatchSize?: number;
   /** Events buffered before the subscription is ended as too slow. @default 10000 */
@@ -80,8 +80,8 @@ class Feed implements LiveFeed, LiveSubscriber {
   readonly viewer: Viewer;
   readonly types: ReadonlySet<EventTypeName> | null;
   readonly deliveryId: string | undefined;
-  /** Highest seq delivered (or covered by the cursor). */
-  lastSeq: number;
+  /** Where this subscriber has read up to: the last event delivered, or the cursor it resumed from. */
+  position: LogPosition;
   sink: FeedSink | undefined;
   /** Live events that arrived before a sink, or during the replay. */
   buffer: HeraldEvent[] | undefined = [];
@@ -96,7 +96,7 @@ class Feed implements LiveFeed, LiveSubscriber {
     this.viewer = options.viewer;
     this.types = typeSet(options.types);
     this.deliveryId = options.deliveryId;
-    this.lastSeq = options.afterSeq ?? -1;
+    this.position = options.afterSeq ?? LOG_START;
     this.router = options.router;
     this.options = options;
     options.router.add(this);
@@ -111,8 +111,8 @@ class Feed implements LiveFeed, LiveSubscriber {
       buffer.push(event);
       return;
     }
-    if (event.seq <= this.lastSeq || this.stopped) return;
-    this.lastSeq = event.seq;
+    if (!isAfter(event, this.position) || this.stopped) return;
+    this.position = positionOf(event);
     this.sink!.deliver(event);
   }
 
@@ -143,10 +143,10 @@ class Feed implements LiveFeed, LiveSubscriber {
       if (options.afterSeq !== undefined) {
         const batch = options.replayBatchSize ?? 500;
         for (;;) {
-          const page = await options.store.list({ filter: options.filter, afterSeq: this.lastSeq, order: 'ASC', limit: batch });
+          const page = await options.store.list({ filter: options.filter, afterSeq: this.position, order: 'ASC', limit: batch });
           if (this.stopped) return;
           for (const event of page) {
-            this.lastSeq = event.seq;
+            this.position = positionOf(event);
             target.deliver(event);
           }
           if (page.length < batch) break;
@@ -159,8 +159,8 @@ class Feed implements LiveFeed, LiveSubscriber {
       // The replay is done: keep only what live delivery needs (an onClose stays for stop()).
       if (!options.onClose) this.options = undefined;
       for (const event of caught) {
-        if (event.seq <= this.lastSeq) continue;
-        this.lastSeq = event.seq;
+        if (!isAfter(event, this.position)) continue;
+        this.position = positionOf(event);
         target.deliver(event);
       }
     } catch (error) {

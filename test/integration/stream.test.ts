@@ -6,7 +6,7 @@ import { buildSchema } from '../../src/graphql/schema.js';
 import { createPayloadValidator } from '../../src/graphql/payload-validator.js';
 import { examplePayload } from '../../src/events/examples.js';
 import type { EventStore } from '../../src/events/event-store.js';
-import type { HeraldEvent } from '../../src/events/model.js';
+import { positionOf, type HeraldEvent } from '../../src/events/model.js';
 import { sleep } from '../utils/deferred.js';
 
 const validator = createPayloadValidator(buildSchema([]));
@@ -31,7 +31,7 @@ describe('event stream: replay then live', () => {
     const before: HeraldEvent[] = [];
     for (let i = 0; i < 23; i++) before.push(await publish());
 
-    const stream = await hub.subscribe({ userId: 'u1', role: 'customer' }, { afterSeq: before[2]!.seq });
+    const stream = await hub.subscribe({ userId: 'u1', role: 'customer' }, { afterSeq: positionOf(before[2]!) });
     const received: HeraldEvent[] = [];
     const consumer = (async () => {
       for await (const event of stream) received.push(event);
