@@ -60,6 +60,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     replayBatchSize: config.replayBatchSize,
     subscriptionBuffer: config.subscriptionBuffer,
     sessions: config.limits,
+    onSequenceError: (error) => logger.warn({ err: error }, 'event log unreachable while ordering live events; retrying'),
     onCommitted: webhooks.onCommitted,
     onRejected: (r) =>
       analytics.recordError({ kind: 'validation', source: r.source, field: r.field, message: r.message, details: r.type ? { type: r.type } : null }),

@@ -11,6 +11,7 @@ import { createPublisher, type PublishInput, type Publisher, type PublisherOptio
 import { createRouter, type Router } from './router.js';
 import { createSessionRegistry, type SessionLimits, type SessionRegistry } from '../live/session-registry.js';
 import { openLiveFeed, type LiveFeed } from './stream.js';
+import { createSequencer, type Sequencer } from './sequencer.js';
 import { audienceOf, canSee, resolveTypes } from './visibility.js';
 import { CursorError, ForbiddenError } from '../errors.js';
 
@@ -30,6 +31,10 @@ export interface HubOptions {
   readonly now?: () => number;
   /** Connection limits and per-session queue bounds (see SessionLimits for defaults). */
   readonly sessions?: SessionLimits;
+  /** How long a missing log position may hold back later events (see sequencer.ts). @default 250 */
+  readonly holeWaitMs?: number;
+  /** A failed log read while filling a gap between events (retried). */
+  readonly onSequenceError?: (error: unknown) => void;
 }
 
 /** What a viewer may filter the log by; the audience restriction is added by the hub. */
@@ -62,8 +67,37 @@ export function createHub(options: HubOptions): Hub {
   const router = createRouter();
   const connections = createSessionRegistry(options.sessions);
   const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, onRejected: options.onRejected, now: options.now });
-  const unsubscribe = bus.subscribe((event) => router.dispatch(event));
-  const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer };
+  // Bus -> sequencer (log order, each once, gaps filled from the log) -> router. Until the log's head is known,
+  // what the bus brings waits.
+  let sequencer: Sequencer | undefined;
+  const early: HeraldEvent[] = [];
+  const unsubscribe = bus.subscribe((event) => (sequencer ? sequencer.push(event) : early.push(event)));
+  let closed = false;
+  const ready = (async (): Promise<Sequencer> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const head = await store.lastSeq();
+        sequencer = createSequencer({
+          store,
+          start: head as LogPosition,
+          deliver: (event) => router.dispatch(event),
+          holeWaitMs: options.holeWaitMs,
+          onError: options.onSequenceError,
+        });
+        if (closed) sequencer.close();
+        for (const event of early.splice(0)) sequencer.push(event);
+        return sequencer;
+      } catch (error) {
+        // The log is unreachable at start-up: keep trying (subscribers wait; the bus's events are kept).
+        if (closed) return new Promise<Sequencer>(() => {});
+        options.onSequenceError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)).unref?.());
+      }
+    }
+  })();
+  // A replay reads the log up to where live delivery stands; the router brings what comes after.
+  const until = () => sequencer!.position;
+  const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer, until };
 
   /** A resume must not be silent when it cannot be exact: the client is told to resynchronise. */
   async function checkResume(afterSeq: number | undefined): Promise<void> {
@@ -85,6 +119,7 @@ export function createHub(options: HubOptions): Hub {
     connections,
     async subscribe(viewer, { types: requested, afterSeq, onClose }) {
       const types = resolveTypes(viewer, requested);
+      await ready;
       await checkResume(afterSeq);
       return openLiveFeed({
         ...streamDefaults,
@@ -105,6 +140,7 @@ export function createHub(options: HubOptions): Hub {
           throw new ForbiddenError(`You may not track delivery ${deliveryId}: only its customer, its delivery partner and admins may, once Herald has seen it`);
         }
       }
+      await ready;
       await checkResume(afterSeq);
       return openLiveFeed({
         ...streamDefaults,
@@ -132,7 +168,9 @@ export function createHub(options: HubOptions): Hub {
       });
     },
     close() {
+      closed = true;
       unsubscribe();
+      sequencer?.close();
     },
   };
 }

@@ -57,6 +57,8 @@ export interface MongoEventStore extends EventStore, WithAnalytics {
 export const EVENTS_COLLECTION = 'event_logs';
 export const COUNTERS_COLLECTION = 'counters';
 const SEQ_COUNTER = 'event_seq';
+/** Retries of a batch whose positions were taken before it committed. */
+const MAX_RESYNCS = 16;
 const DEFAULT_DB = 'herald';
 
 interface EventDoc {
@@ -75,6 +77,8 @@ interface EventDoc {
   day: string;
   hour: number;
   weekday: number;
+  /** Set only on the marker of an abandoned position (no event fields): reads leave it out. */
+  abandoned?: true;
 }
 
 interface CounterDoc {
@@ -174,12 +178,15 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
         return doc ? toEvent(doc) : null;
       }),
 
-    list: ({ filter, afterSeq, order, limit }: ListOptions) =>
+    list: ({ filter, afterSeq, untilSeq, order, limit }: ListOptions) =>
       guard('list', async () => {
         const query = toQuery(filter);
         // limit(0) means "no limit" to MongoDB.
         if (query === null || limit <= 0) return [];
-        if (afterSeq !== undefined) query.seq = order === 'ASC' ? { $gt: afterSeq } : { $lt: afterSeq };
+        const range: { $gt?: number; $lt?: number; $lte?: number } = {};
+        if (afterSeq !== undefined) range[order === 'ASC' ? '$gt' : '$lt'] = afterSeq;
+        if (untilSeq !== undefined) range.$lte = untilSeq;
+        if (afterSeq !== undefined || untilSeq !== undefined) query.seq = range;
         const docs = await events
           .find(query)
           .sort({ seq: order === 'ASC' ? 1 : -1 })
@@ -188,7 +195,21 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
         return docs.map(toEvent);
       }),
 
-    countSince: (since) => guard('countSince', () => events.countDocuments({ timestamp: { $gte: new Date(since) } })),
+    countSince: (since) => guard('countSince', () => events.countDocuments({ timestamp: { $gte: new Date(since) }, abandoned: { $ne: true } })),
+
+    abandon: (seq) =>
+      guard('abandon', async () => {
+        // The unique index on seq arbitrates between this marker and a late writer: whoever inserts first wins.
+        const marker = abandonedDoc(seq);
+        try {
+          await events.insertOne(marker as EventDoc);
+          return null;
+        } catch (error) {
+          if (!(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
+        }
+        const doc = await events.findOne({ seq });
+        return doc && !doc.abandoned ? toEvent(doc) : null;
+      }),
 
     lastSeq: () => guard('lastSeq', () => maxSeq(events)),
 
@@ -345,7 +366,7 @@ function createBatchWriter(events: Collection<EventDoc>, counters: Collection<Co
     });
 
     let pending = toInsert;
-    let resynced = false;
+    let resyncs = 0;
     while (pending.length > 0) {
       const first = await reserveSeqs(counters, pending.length);
       const docs: EventDoc[] = pending.map((i, n) => ({ ...items[i]!.doc, seq: first + n }));
@@ -366,10 +387,10 @@ function createBatchWriter(events: Collection<EventDoc>, counters: Collection<Co
         outcomes[failedAt] = { event: winner, duplicate: true };
         pending = rest;
       } else {
-        // Neither the key nor the id exists, so the seq does: the counter is behind the log
-        // (restored backup, counter dropped). Realign once and retry with fresh seqs.
-        if (resynced) throw new StoreError('MongoDB event log: seq counter is behind the log', { cause: inserted.error });
-        resynced = true;
+        // Neither the key nor the id exists, so the seq does: another writer took it (FerretDB's $inc is not
+        // atomic across connections), a reader closed it as abandoned (docs/cursors.md), or the counter is behind
+        // the log (restored backup). Realign and retry with fresh seqs; a later position is always safe.
+        if (++resyncs > MAX_RESYNCS) throw new StoreError('MongoDB event log: seq counter is behind the log', { cause: inserted.error });
         await syncCounter(events, counters);
         pending = pending.slice(inserted.count);
       }
@@ -582,8 +603,13 @@ function toEvent(doc: EventDoc): HeraldEvent {
 }
 
 /** The filter as a MongoDB query; `null` when it cannot match anything (an empty `$in`). */
+/** The log's marker for an abandoned position (see EventStore.abandon); every read leaves markers out. */
+function abandonedDoc(seq: number) {
+  return { _id: `~abandoned:${seq}`, seq, abandoned: true, timestamp: new Date() };
+}
+
 export function toQuery(filter: EventFilter): Filter<EventDoc> | null {
-  const query: Filter<EventDoc> = {};
+  const query: Filter<EventDoc> = { abandoned: { $ne: true } };
   let types = filter.types;
   if (filter.audience) {
     const allowed = new Set<string>(filter.audience.types);
