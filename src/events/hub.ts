@@ -56,6 +56,11 @@ export interface Hub extends Publisher {
   getEvent(viewer: Viewer, id: EventId): Promise<HeraldEvent | null>;
   /** A page of the log, filtered to what the viewer may see. */
   listEvents(viewer: Viewer, query: EventQuery, page: { afterSeq?: number; limit: number; order: 'ASC' | 'DESC' }): Promise<HeraldEvent[]>;
+  /**
+   * Every log position up to here is final: delivered to the router, or closed as abandoned (sequencer.ts). A
+   * durable consumer of the log (the webhook enqueuer) reads no further. Undefined until the log's head is known.
+   */
+  readonly position: LogPosition | undefined;
   /** Stops delivering to live subscribers. */
   close(): void;
 }
@@ -117,6 +122,9 @@ export function createHub(options: HubOptions): Hub {
     store,
     router,
     connections,
+    get position() {
+      return sequencer?.position;
+    },
     async subscribe(viewer, { types: requested, afterSeq, onClose }) {
       const types = resolveTypes(viewer, requested);
       await ready;
