@@ -14,7 +14,9 @@ import { createTokenVerifier } from './auth/tokens.js';
 import { buildSchema } from './graphql/schema.js';
 import { createPayloadValidator } from './graphql/payload-validator.js';
 import { eventResolvers } from './graphql/resolvers/events.js';
-import { statsResolvers } from './graphql/resolvers/stats.js';
+import { createStatsResolvers } from './graphql/resolvers/stats.js';
+import { createRevocations } from './auth/revocations.js';
+import { CloseCode } from 'graphql-ws';
 import { createHttpHandler, createRequestListener } from './transport/http.js';
 import { attachWebSocket } from './transport/ws.js';
 import { createSseHandler } from './transport/sse.js';
@@ -43,7 +45,7 @@ export interface Herald {
 }
 
 export async function createHerald(config: Config, logger: Logger): Promise<Herald> {
-  const { events: store, webhooks: webhookStore } = await openStores(config, logger);
+  const { events: store, webhooks: webhookStore, revocations: revocationStore } = await openStores(config, logger);
   const analytics = createAnalytics({
     events: store,
     analytics: store.analytics,
@@ -52,7 +54,15 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
   });
   const bus = createLocalEventBus((error) => logger.error({ err: error }, 'event handler failed'));
   const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays });
-  const schema = buildSchema([eventResolvers, statsResolvers, createWebhookResolvers(webhooks.api), createAnalyticsResolvers(analytics)]);
+  // Revocations end live sessions through the hub (made below): only after start-up, so `hub` is set by then.
+  const revocations = createRevocations({
+    store: revocationStore,
+    maxTokenAgeMs: config.jwt.maxAgeMs,
+    closeSessions: ({ userId, revokedAt }) =>
+      hub.connections.closeUser(userId, CloseCode.Unauthorized, 'Unauthorized: sessions revoked', (session) => (session.viewer.issuedAt ?? 0) <= revokedAt),
+    onError: (error) => logger.warn({ err: error }, 'revocations could not be read; retrying'),
+  });
+  const schema = buildSchema([eventResolvers, createStatsResolvers({ revocations }), createWebhookResolvers(webhooks.api), createAnalyticsResolvers(analytics)]);
   const hub = createHub({
     store,
     bus,
@@ -65,7 +75,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     onRejected: (r) =>
       analytics.recordError({ kind: 'validation', source: r.source, field: r.field, message: r.message, details: r.type ? { type: r.type } : null }),
   });
-  const verifier = createTokenVerifier(config.jwt);
+  const verifier = createTokenVerifier(config.jwt, { isRevoked: revocations.isRevoked });
   const maskError = createMaskError(logger);
   const groups = createLiveGroups({ maskError: (error) => maskError(error, 'Unexpected error.') as GraphQLError });
   const yoga = createHttpHandler({
@@ -126,6 +136,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     async listen(port = config.port, host = config.host) {
       // Bus subscriptions made here run after the hub's router (presence for WHEN_OFFLINE endpoints).
       await webhooks.start({ hub, bus });
+      await revocations.start();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -141,6 +152,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       closed = true;
       stopRetention();
       stopAnalyticsRetention();
+      revocations.stop();
       await webhooks.stop();
       await ws.close();
       sse.close();

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'TOKEN_EXPIRED'
   | 'TOKEN_INVALID'
+  | 'TOKEN_REVOKED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
@@ -53,7 +54,7 @@ export class ValidationError extends AppError {
   }
 }
 
-export type AuthFailure = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'TOKEN_INVALID';
+export type AuthFailure = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'TOKEN_INVALID' | 'TOKEN_REVOKED';
 
 /** Missing, malformed or expired credentials. HTTP 401, WebSocket close 4401. */
 export class AuthError extends AppError {

@@ -38,8 +38,8 @@ export interface SessionRegistry {
    * @throws ConnectionLimitError (503 instance full, 429 this user has too many) — nothing is opened
    */
   open(viewer: SessionOptions['viewer'], transport: SessionTransport, codes: SessionOptions['codes']): Session;
-  /** Closes every session of one user (revocation); returns how many. */
-  closeUser(userId: string, code: number, reason: string): number;
+  /** Closes every session of one user (revocation), or those `which` selects; returns how many. */
+  closeUser(userId: string, code: number, reason: string, which?: (session: Session) => boolean): number;
   /** Closes every session (shutdown). */
   closeAll(code: number, reason: string): void;
   sessionsOf(userId: string): readonly Session[];
@@ -120,8 +120,8 @@ export function createSessionRegistry(limits: SessionLimits = DEFAULT_SESSION_LI
       }
       return session;
     },
-    closeUser(userId, code, reason) {
-      const sessions = list(byUser.get(userId));
+    closeUser(userId, code, reason, which) {
+      const sessions = list(byUser.get(userId)).filter((session) => !which || which(session));
       for (const session of sessions) session.close(code, reason);
       return sessions.length;
     },
