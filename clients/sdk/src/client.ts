@@ -1,0 +1,491 @@
+/**
+ * `createHeraldClient`: typed live events from a Herald hub over WebSocket or SSE, with the guarantees the hub's
+ * cursors make possible — reconnect forever (capped exponential backoff, full jitter), resume every subscription
+ * from the last event it handed out, drop duplicates by id, deliver in log order — and `auto` falling back to
+ * SSE where a proxy blocks WebSocket (and trying WebSocket again later).
+ *
+ * The connection is lazy: it opens with the first `on()` and closes when the last handler leaves. What happens
+ * on each close code is in close-policy.ts; delivery guarantees are in subscription.ts.
+ */
+import { backoffDelay } from './backoff.js';
+import { closeAction, looksBlocked } from './close-policy.js';
+import type { CloseInfo, Connection, TransportKind } from './connection.js';
+import { HeraldError } from './errors.js';
+import type { EventMap, EventTypeName } from './generated/events.js';
+import { postGraphQL } from './http.js';
+import { globalFetch, globalWebSocket, onWake, timers, type FetchLike, type TimerHandle } from './runtime.js';
+import { openSseConnection } from './sse-connection.js';
+import { toCursorStorage, type CursorStorage, type StorageOption } from './storage.js';
+import { LiveSubscription, subscriptionKey, type GapInfo, type SubscriptionStatus, type SubscriptionTarget } from './subscription.js';
+import { openWsConnection } from './ws-connection.js';
+
+/** Any event, as a subscription delivers it: a union discriminated by `type` (and `__typename`). */
+export type HeraldEvent = EventMap[EventTypeName];
+
+export type TransportOption = 'auto' | 'websocket' | 'ws' | 'sse';
+
+export interface HeraldClientOptions {
+  /** The hub's GraphQL URL, `http(s)://host/graphql`; the WebSocket URL is derived from it (`ws(s)://`). */
+  readonly url: string;
+  /** A fixed token. With a fixed token, "token expired" (4401) stops the client: prefer `getToken`. */
+  readonly token?: string;
+  /** Asked before every connection (and every SSE stream): return a token that is valid now. */
+  readonly getToken?: () => string | Promise<string>;
+  /** @default 'auto' (WebSocket, falling back to SSE when WebSocket cannot get through) */
+  readonly transport?: TransportOption;
+  /** The WebSocket URL when it is not `url` with `ws(s)://`. */
+  readonly wsUrl?: string;
+  /** A WebSocket class where there is no global one (Node 20: `import WebSocket from 'ws'`). @default globalThis.WebSocket */
+  readonly webSocketImpl?: unknown;
+  /** @default globalThis.fetch */
+  readonly fetch?: FetchLike;
+  /** Keeps each subscription's last cursor (e.g. `localStorage`), so a reloaded page resumes where it left. @default none */
+  readonly storage?: StorageOption;
+  /** Prefix of the storage keys. @default 'herald:cursor:' */
+  readonly storagePrefix?: string;
+  /** Upper bound of the first reconnect delay (full jitter: the delay is random below it). @default 1000 */
+  readonly initialRetryDelayMs?: number;
+  /** Cap of reconnect delays. @default 30000 */
+  readonly maxRetryDelayMs?: number;
+  /** A connection that stayed up this long resets the backoff. @default 5000 */
+  readonly stableAfterMs?: number;
+  /** From opening a WebSocket to `connection_ack`, or from an SSE request to its response. @default 10000 */
+  readonly connectTimeoutMs?: number;
+  /** WebSocket: a ping this long after the last pong. @default 15000 */
+  readonly keepAliveMs?: number;
+  /** WebSocket: a ping unanswered (and no other traffic) this long ends the connection. @default 10000 */
+  readonly pongTimeoutMs?: number;
+  /** SSE: a stream silent this long is broken (Herald sends a heartbeat at least every 15 s). @default 45000 */
+  readonly sseIdleTimeoutMs?: number;
+  /** `auto` on SSE: try WebSocket again after this long. @default 300000 */
+  readonly webSocketRetryMs?: number;
+  /** The hub refused a cursor as too old or unknown: events were missed; the subscription goes on live. @default none */
+  readonly onGap?: (gap: GapInfo) => void;
+  /** Errors that do not stop the client (a handler threw, a subscription was refused, a reconnect failed). @default none */
+  readonly onError?: (error: HeraldError, subscriptionKey?: string) => void;
+}
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+export interface HeraldClientStatus {
+  /** `disconnected`: no subscriptions, `close()` was called, or the hub said stop (see `error`). */
+  readonly state: ConnectionState;
+  readonly transport: TransportKind | null;
+  /** `auto` is on SSE because WebSocket could not get through. */
+  readonly fallback: boolean;
+  readonly subscriptions: readonly SubscriptionStatus[];
+  /** Cursor of the last event handed to any handler. */
+  readonly lastCursor: string | null;
+  /** Consecutive failed connection attempts (0 once a connection is up and stable). */
+  readonly reconnectAttempts: number;
+  /** How the last connection ended. */
+  readonly lastClose: { readonly code: number; readonly reason: string } | null;
+  /** Why the client stopped (4403, 4031...), or the last failure while it keeps trying. */
+  readonly error: HeraldError | null;
+}
+
+export interface OnOptions {
+  /** Start from this cursor (replay what was logged after it) instead of the stored one or live. */
+  readonly after?: string;
+}
+
+export interface TrackingOptions extends OnOptions {
+  readonly deliveryId: string;
+}
+
+/** GraphQL documents typed by codegen (client-preset's `TypedDocumentString`, or a plain string). */
+export interface TypedDocumentLike<TData, TVariables> {
+  readonly __apiType?: (variables: TVariables) => TData;
+  toString(): string;
+}
+
+export interface HeraldClient {
+  /**
+   * Calls `handler` with every event of these types (or `'*'`: every type the viewer may receive) exactly once,
+   * in log order, across reconnects. Returns a function that removes the handler.
+   * @example client.on('ORDER_CREATED', (e) => console.log(e.orderId, e.amount));
+   */
+  on<T extends EventTypeName>(types: T | readonly T[], handler: (event: EventMap[T]) => void, options?: OnOptions): () => void;
+  on(types: '*', handler: (event: HeraldEvent) => void, options?: OnOptions): () => void;
+  /** Status, location and ETA events of one delivery. @example client.on('deliveryTracking', show, { deliveryId: 'del_1' }) */
+  on(kind: 'deliveryTracking', handler: (event: HeraldEvent) => void, options: TrackingOptions): () => void;
+  /** Removes a handler added with `on` (same arguments). */
+  off(types: EventTypeName | readonly EventTypeName[] | '*', handler: (event: never) => void): void;
+  off(kind: 'deliveryTracking', handler: (event: never) => void, options: { readonly deliveryId: string }): void;
+  /** A query or mutation over HTTP with a fresh token; throws `HeraldError`. */
+  query<TData = Record<string, unknown>, TVariables extends Record<string, unknown> = Record<string, unknown>>(
+    document: TypedDocumentLike<TData, TVariables> | string,
+    variables?: TVariables,
+  ): Promise<TData>;
+  status(): HeraldClientStatus;
+  /** Called on every status change (state, transport, a new cursor). Returns a function that removes it. */
+  onStatus(listener: (status: HeraldClientStatus) => void): () => void;
+  /** Ends every subscription and the connection. The client cannot be used after. */
+  close(): void;
+}
+
+const wsUrlOf = (url: string) => url.replace(/^http(s?):\/\//i, (_m, s: string) => `ws${s}://`);
+
+export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
+  if (!/^https?:\/\//i.test(options.url)) throw new TypeError(`createHeraldClient: url must be http(s)://…/graphql, got ${JSON.stringify(options.url)}`);
+  if (!options.token && !options.getToken) throw new TypeError('createHeraldClient: pass `token` or `getToken`');
+  const transportOption: TransportOption = options.transport ?? 'auto';
+  const preferred: TransportKind | 'auto' = transportOption === 'ws' ? 'websocket' : transportOption;
+  const fetchImpl = options.fetch ?? globalFetch();
+  const webSocketImpl = options.webSocketImpl ?? globalWebSocket();
+  if (preferred !== 'sse' && !webSocketImpl) {
+    throw new TypeError("createHeraldClient: no global WebSocket: pass `webSocketImpl` (Node: `import WebSocket from 'ws'`) or transport: 'sse'");
+  }
+  const wsUrl = options.wsUrl ?? wsUrlOf(options.url);
+  const backoff = { initialDelayMs: options.initialRetryDelayMs ?? 1000, maxDelayMs: options.maxRetryDelayMs ?? 30_000 };
+  const stableAfterMs = options.stableAfterMs ?? 5000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const webSocketRetryMs = options.webSocketRetryMs ?? 300_000;
+  const storage: CursorStorage | undefined = options.storage ? toCursorStorage(options.storage, options.storagePrefix ?? 'herald:cursor:') : undefined;
+  const canRefresh = typeof options.getToken === 'function';
+
+  const subscriptions = new Map<string, LiveSubscription>();
+  const listeners = new Set<(status: HeraldClientStatus) => void>();
+  let state: ConnectionState = 'disconnected';
+  let connection: Connection | undefined;
+  let connectedAt = 0;
+  let failures = 0;
+  let fallback = false;
+  let wsBlockedUntil = 0;
+  let lastCursor: string | null = null;
+  let lastClose: HeraldClientStatus['lastClose'] = null;
+  let lastError: HeraldError | null = null;
+  let stopped = false; // the hub said stop; a new on() starts again
+  let closed = false; // close() was called
+  let reconnectTimer: TimerHandle | undefined;
+  let probeTimer: TimerHandle | undefined;
+  let probe: Connection | undefined;
+  let attempt = 0; // increments per connection attempt, so late callbacks of an old attempt are ignored
+  let inFlight = false; // a connect() is getting its token
+
+  const reportError = (error: HeraldError, key?: string) => {
+    lastError = error;
+    try {
+      options.onError?.(error, key);
+    } catch {
+      // a listener's failure never changes the client
+    }
+  };
+
+  const status = (): HeraldClientStatus => ({
+    state,
+    transport: connection?.isReady ? connection.kind : null,
+    fallback: fallback && connection?.kind === 'sse',
+    subscriptions: [...subscriptions.values()].map((s) => s.status()),
+    lastCursor,
+    reconnectAttempts: state === 'connected' ? 0 : failures,
+    lastClose,
+    error: lastError,
+  });
+
+  const changed = () => {
+    const snapshot = status();
+    for (const listener of [...listeners]) {
+      try {
+        listener(snapshot);
+      } catch {
+        // ignored, as above
+      }
+    }
+  };
+
+  const setState = (next: ConnectionState) => {
+    if (state === next) return;
+    state = next;
+    changed();
+  };
+
+  async function token(): Promise<string> {
+    let value: string | undefined;
+    try {
+      value = options.getToken ? await options.getToken() : options.token;
+    } catch (error) {
+      throw new HeraldError('TOKEN_UNAVAILABLE', `getToken() failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+    if (!value) throw new HeraldError('TOKEN_UNAVAILABLE', 'getToken() returned no token');
+    return value;
+  }
+
+  const host = {
+    retryDelay: (n: number) => backoffDelay(n, backoff),
+    schedule: (callback: () => void, ms: number) => {
+      const handle = timers.set(callback, ms);
+      return () => timers.clear(handle);
+    },
+    gap: (info: GapInfo) => {
+      try {
+        options.onGap?.(info);
+      } catch {
+        // ignored
+      }
+    },
+    error: reportError,
+    changed: (cursor?: string) => {
+      if (cursor !== undefined) lastCursor = cursor;
+      changed();
+    },
+  };
+
+  function open(kind: TransportKind, bearer: string): Connection {
+    return kind === 'websocket'
+      ? openWsConnection({
+          url: wsUrl,
+          token: bearer,
+          webSocketImpl,
+          connectTimeoutMs,
+          keepAliveMs: options.keepAliveMs ?? 15_000,
+          pongTimeoutMs: options.pongTimeoutMs ?? 10_000,
+        })
+      : openSseConnection({
+          url: options.url,
+          // The first stream uses the token fetched for this attempt; later ones ask again.
+          token: (() => {
+            let first: string | undefined = bearer;
+            return async () => {
+              const value = first ?? (await token());
+              first = undefined;
+              return value;
+            };
+          })(),
+          fetch: fetchImpl,
+          connectTimeoutMs,
+          idleTimeoutMs: options.sseIdleTimeoutMs ?? 45_000,
+        });
+  }
+
+  const wanted = () => !closed && !stopped && subscriptions.size > 0;
+
+  /** One connection attempt of the given kind; `viaFallback`: WebSocket just failed as if blocked. */
+  async function connect(kind: TransportKind, viaFallback = false): Promise<void> {
+    const mine = ++attempt;
+    timers.clear(reconnectTimer);
+    reconnectTimer = undefined;
+    if (!wanted()) return setState('disconnected');
+    setState(connectedAt === 0 && failures === 0 && !lastClose ? 'connecting' : 'reconnecting');
+    inFlight = true;
+    let bearer: string;
+    try {
+      bearer = await token();
+      await Promise.all([...subscriptions.values()].map((s) => s.restore()));
+    } catch (error) {
+      if (mine !== attempt) return;
+      inFlight = false;
+      reportError(error as HeraldError);
+      return scheduleReconnect('retry');
+    }
+    if (mine !== attempt) return;
+    inFlight = false;
+    if (!wanted()) return setState('disconnected');
+    const conn = open(kind, bearer);
+    connection = conn;
+    // SSE becomes ready through its first stream: start the operations at once; WebSocket waits for the ack.
+    if (conn.kind === 'sse') for (const sub of subscriptions.values()) sub.attach(conn);
+    void conn.ready.then(() => {
+      if (connection !== conn) return;
+      connectedAt = Date.now();
+      lastError = null;
+      for (const sub of subscriptions.values()) if (sub.connection !== conn) sub.attach(conn);
+      if (conn.kind === 'websocket') {
+        fallback = false;
+        wsBlockedUntil = 0;
+      } else if (viaFallback) {
+        fallback = true;
+        wsBlockedUntil = Date.now() + webSocketRetryMs;
+        scheduleProbe();
+      }
+      state = 'connected';
+      changed();
+    });
+    void conn.closed.then((info) => {
+      if (connection !== conn) return;
+      onClosed(conn, info);
+    });
+  }
+
+  function onClosed(conn: Connection, info: CloseInfo): void {
+    connection = undefined;
+    for (const sub of subscriptions.values()) sub.detach();
+    lastClose = { code: info.code, reason: info.reason };
+    if (!wanted()) return setState('disconnected');
+    if (connectedAt && Date.now() - connectedAt >= stableAfterMs) failures = 0;
+    connectedAt = 0;
+    // auto: WebSocket that could not get through goes to SSE at once, before any backoff.
+    if (preferred === 'auto' && conn.kind === 'websocket' && looksBlocked(info)) {
+      void connect('sse', true);
+      return;
+    }
+    const action = closeAction(info, canRefresh);
+    if (action === 'stop') {
+      stopped = true;
+      reportError(new HeraldError('CONNECTION_CLOSED', `The hub closed the connection (${info.code}): ${info.reason}`, { closeCode: info.code }));
+      return setState('disconnected');
+    }
+    if (info.code !== 1000 && action === 'retry') lastError = new HeraldError('CONNECTION_CLOSED', `Connection lost (${info.code}): ${info.reason}`, { closeCode: info.code });
+    scheduleReconnect(action, info.retryAfterSeconds);
+  }
+
+  function scheduleReconnect(action: 'resume' | 'retry', retryAfterSeconds?: number): void {
+    if (!wanted()) return setState('disconnected');
+    let delay = action === 'resume' && failures === 0 ? 0 : backoffDelay(failures, backoff);
+    if (retryAfterSeconds) delay = Math.max(delay, retryAfterSeconds * 1000);
+    failures++;
+    state = 'reconnecting';
+    changed();
+    timers.clear(reconnectTimer);
+    reconnectTimer = timers.set(() => void connect(nextKind()), delay);
+  }
+
+  const nextKind = (): TransportKind => (preferred === 'auto' ? (Date.now() < wsBlockedUntil ? 'sse' : 'websocket') : preferred);
+
+  /** `auto` on SSE: try WebSocket again later; if it gets its ack, move every subscription over. */
+  function scheduleProbe(): void {
+    timers.clear(probeTimer);
+    probeTimer = timers.set(() => void runProbe(), webSocketRetryMs);
+  }
+
+  async function runProbe(): Promise<void> {
+    probeTimer = undefined;
+    const current = connection;
+    if (!current || current.kind !== 'sse' || !wanted()) return;
+    let bearer: string;
+    try {
+      bearer = await token();
+    } catch {
+      return scheduleProbe();
+    }
+    const candidate = open('websocket', bearer);
+    probe = candidate;
+    void candidate.closed.then(() => {
+      if (probe === candidate) {
+        probe = undefined;
+        if (connection?.kind === 'sse') scheduleProbe();
+      }
+    });
+    await candidate.ready;
+    probe = undefined;
+    if (connection !== current || !wanted()) return candidate.close();
+    // Both streams resume from the same cursors; the overlap is dropped by id.
+    attempt++;
+    connection = candidate;
+    fallback = false;
+    wsBlockedUntil = 0;
+    connectedAt = Date.now();
+    for (const sub of subscriptions.values()) sub.attach(candidate);
+    current.close();
+    void candidate.closed.then((info) => {
+      if (connection === candidate) onClosed(candidate, info);
+    });
+    changed();
+  }
+
+  const stopWake = onWake(() => {
+    // Back online or visible again: do not wait out the backoff.
+    if (reconnectTimer !== undefined && wanted()) void connect(nextKind());
+  });
+
+  function ensureConnected(): void {
+    if (connection || reconnectTimer !== undefined || inFlight || !wanted()) return;
+    void connect(nextKind());
+  }
+
+  /** The connection a new subscription can start on now (SSE takes operations before it is ready). */
+  const usable = () => (connection && (connection.isReady || connection.kind === 'sse') ? connection : undefined);
+
+  function closeConnection(): void {
+    attempt++;
+    inFlight = false;
+    timers.clear(reconnectTimer);
+    timers.clear(probeTimer);
+    reconnectTimer = probeTimer = undefined;
+    probe?.close();
+    probe = undefined;
+    const conn = connection;
+    connection = undefined;
+    for (const sub of subscriptions.values()) sub.detach();
+    conn?.close();
+    connectedAt = 0;
+    setState('disconnected');
+  }
+
+  function targetOf(types: unknown, handlerOptions: Partial<TrackingOptions> | undefined): SubscriptionTarget {
+    if (types === 'deliveryTracking') {
+      if (!handlerOptions?.deliveryId) throw new TypeError("on('deliveryTracking') needs { deliveryId }");
+      return { kind: 'deliveryTracking', deliveryId: handlerOptions.deliveryId };
+    }
+    if (types === '*') return { kind: 'events', types: null };
+    const list = (Array.isArray(types) ? types : [types]) as EventTypeName[];
+    if (list.length === 0) throw new TypeError('on([]) needs at least one event type, or "*"');
+    return { kind: 'events', types: [...new Set(list)].sort() };
+  }
+
+  function on(types: unknown, handler: (event: never) => void, handlerOptions?: Partial<TrackingOptions>): () => void {
+    if (closed) throw new HeraldError('CLIENT_CLOSED', 'This Herald client was closed');
+    const target = targetOf(types, handlerOptions);
+    const key = subscriptionKey(target);
+    let sub = subscriptions.get(key);
+    const fn = handler as (event: Record<string, unknown>) => void;
+    if (!sub) {
+      sub = new LiveSubscription(target, host, storage, handlerOptions?.after);
+      subscriptions.set(key, sub);
+      if (stopped) {
+        // A new on() after the hub said stop (e.g. a fresh sign-in) tries again.
+        stopped = false;
+        failures = 0;
+      }
+      const created = sub;
+      // Start after the current task: an on/off/on in one tick (React StrictMode) runs one subscription.
+      void Promise.resolve().then(async () => {
+        if (subscriptions.get(key) !== created) return;
+        await created.restore();
+        const conn = usable();
+        if (conn && subscriptions.get(key) === created) created.attach(conn);
+        else ensureConnected();
+      });
+      changed();
+    }
+    sub.handlers.add(fn);
+    return () => off(types as EventTypeName, handler, handlerOptions as { deliveryId: string });
+  }
+
+  function off(types: unknown, handler: (event: never) => void, handlerOptions?: { readonly deliveryId: string }): void {
+    const key = subscriptionKey(targetOf(types, handlerOptions));
+    const sub = subscriptions.get(key);
+    if (!sub) return;
+    sub.handlers.delete(handler as (event: Record<string, unknown>) => void);
+    if (sub.handlers.size > 0) return;
+    void Promise.resolve().then(() => {
+      if (sub.handlers.size > 0 || subscriptions.get(key) !== sub) return;
+      sub.detach();
+      subscriptions.delete(key);
+      if (subscriptions.size === 0) closeConnection();
+      else changed();
+    });
+  }
+
+  return {
+    on: on as HeraldClient['on'],
+    off: off as HeraldClient['off'],
+    async query(document, variables) {
+      return postGraphQL({ query: String(document), variables: variables ?? {} }, { url: options.url, token: await token(), fetch: fetchImpl, timeoutMs: connectTimeoutMs * 3 });
+    },
+    status,
+    onStatus(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      stopWake();
+      closeConnection();
+      subscriptions.clear();
+      changed();
+      listeners.clear();
+    },
+  };
+}
