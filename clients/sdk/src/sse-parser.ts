@@ -48,17 +48,22 @@ export function createSseParser(onMessage: (message: SseMessage) => void): { pus
     }
   };
 
+  /** The last chunk ended with CR: an LF opening the next one is the same line break. */
+  let afterCR = false;
   return {
     push(text) {
+      if (afterCR && text.charCodeAt(0) === 10) text = text.slice(1);
+      afterCR = false;
       buffer += text;
       let start = 0;
       for (let i = 0; i < buffer.length; i++) {
         const c = buffer.charCodeAt(i);
         if (c !== 10 && c !== 13) continue;
-        // A lone CR at the end of a chunk may be the first half of CRLF: wait for the next chunk.
-        if (c === 13 && i === buffer.length - 1) break;
         line(buffer.slice(start, i));
-        if (c === 13 && buffer.charCodeAt(i + 1) === 10) i++;
+        if (c === 13) {
+          if (i === buffer.length - 1) afterCR = true;
+          else if (buffer.charCodeAt(i + 1) === 10) i++;
+        }
         start = i + 1;
       }
       buffer = buffer.slice(start);
