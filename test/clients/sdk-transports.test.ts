@@ -101,6 +101,77 @@ describe('@herald/sdk client transports', () => {
     expect(rec.ids()).toEqual(sent.map((e) => e.id));
   });
 
+  it('resumes from the cursor kept in storage when a new client (a reloaded page) starts', async () => {
+    const user = 'cus_store';
+    const items = new Map<string, string>();
+    const localStorageLike = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v) };
+    const first = client({ url: server.graphqlUrl, token: server.token(user, 'customer'), storage: localStorageLike });
+    const seen = recorder<{ id: string; cursor: string }>();
+    first.on('ORDER_CREATED', seen.handler);
+    await waitFor(() => first.status().state === 'connected', 5000, 'connected');
+    await sleep(50);
+    const sent = [await orderFor(user, 1), await orderFor(user, 2)];
+    await seen.waitForCount(2);
+    first.close();
+    expect(items.get('herald:cursor:events:ORDER_CREATED')).toBe(sent[1]!.cursor);
+
+    const whileAway = [await orderFor(user, 3), await orderFor(user, 4)];
+    const second = client({ url: server.graphqlUrl, token: server.token(user, 'customer'), storage: localStorageLike });
+    const resumed = recorder<{ id: string; cursor: string }>();
+    second.on('ORDER_CREATED', resumed.handler);
+    await resumed.waitForCount(2);
+    const live = await orderFor(user, 5);
+    await resumed.waitForCount(3);
+    await sleep(100);
+    expect(resumed.ids()).toEqual([...whileAway, live].map((e) => e.id));
+  });
+
+  it('calls onGap when the hub does not know the stored cursor, then goes on live', async () => {
+    const user = 'cus_gap';
+    const gaps: unknown[] = [];
+    const store = new Map([['herald:cursor:events:ORDER_CREATED', '999999999']]);
+    const c = client({
+      url: server.graphqlUrl,
+      token: server.token(user, 'customer'),
+      storage: { get: async (k: string) => store.get(k), set: (k: string, v: string) => void store.set(k, v) },
+      onGap: (gap) => gaps.push(gap),
+    });
+    const rec = recorder<{ id: string; cursor: string }>();
+    c.on('ORDER_CREATED', rec.handler);
+    await waitFor(() => gaps.length === 1, 5000, 'onGap');
+    expect(gaps[0]).toMatchObject({ key: 'events:ORDER_CREATED', code: 'CURSOR_UNKNOWN', cursor: '999999999' });
+    await sleep(100);
+    const live = await orderFor(user, 1);
+    await rec.waitForCount(1);
+    expect(rec.ids()).toEqual([live.id]);
+    expect(c.status().subscriptions[0]).toMatchObject({ state: 'active', cursor: live.cursor });
+  });
+
+  it('runs one subscription for on/off/on in one tick (React StrictMode) and hands each event to each handler once', async () => {
+    const user = 'cus_strict';
+    const c = client({ url: server.graphqlUrl, token: server.token(user, 'customer'), transport: 'websocket' });
+    const a = recorder<{ id: string; cursor: string }>();
+    const b = recorder<{ id: string; cursor: string }>();
+    const offA = c.on('ORDER_CREATED', a.handler);
+    offA();
+    c.on('ORDER_CREATED', a.handler);
+    c.on('ORDER_CREATED', a.handler); // the same handler twice is one registration
+    c.on(['ORDER_CREATED'], b.handler);
+    await waitFor(() => c.status().state === 'connected', 5000, 'connected');
+    expect(c.status().subscriptions).toHaveLength(1);
+    await sleep(50);
+    const sent = [await orderFor(user, 1), await orderFor(user, 2)];
+    await a.waitForCount(2);
+    await b.waitForCount(2);
+    await sleep(100);
+    expect(a.ids()).toEqual(sent.map((e) => e.id));
+    expect(b.ids()).toEqual(sent.map((e) => e.id));
+    c.off('ORDER_CREATED', a.handler);
+    c.off('ORDER_CREATED', b.handler);
+    await waitFor(() => c.status().state === 'disconnected', 2000, 'closed when the last handler leaves');
+    expect(c.status().subscriptions).toHaveLength(0);
+  });
+
   it('stops and says why when the hub revokes the session (4031)', async () => {
     const c = client({ url: server.graphqlUrl, getToken: () => server.token('cus_revoked', 'customer'), transport: 'websocket' });
     c.on('*', () => {});

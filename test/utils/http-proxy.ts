@@ -1,7 +1,8 @@
 /**
  * An HTTP proxy on 127.0.0.1 that passes requests through (streamed, so SSE works) and treats WebSocket upgrades
  * as corporate proxies do: `refuse` answers 403, `swallow` accepts the connection and never answers, `pass`
- * tunnels them. The mode can change while it runs.
+ * tunnels them. The mode can change while it runs. `failRequests` answers the next N plain requests with a
+ * 503 GraphQL error instead of passing them on (a load balancer with no healthy backend).
  */
 import { createServer, request, type IncomingMessage } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
@@ -13,6 +14,10 @@ export interface HttpProxy {
   /** `http://127.0.0.1:<port>/graphql` */
   readonly graphqlUrl: string;
   mode: UpgradeMode;
+  /** How many of the next requests get a 503 without reaching Herald. */
+  failRequests: number;
+  /** Plain requests seen so far (passed on or failed). */
+  readonly requests: number;
   /** Upgrade requests seen so far. */
   readonly upgrades: number;
   close(): Promise<void>;
@@ -21,7 +26,16 @@ export interface HttpProxy {
 export async function startHttpProxy(targetPort: number, mode: UpgradeMode): Promise<HttpProxy> {
   const sockets = new Set<Socket>();
   let upgrades = 0;
+  let requests = 0;
   const server = createServer((req, res) => {
+    requests++;
+    if (proxy.failRequests > 0) {
+      proxy.failRequests--;
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ message: 'no healthy upstream', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }));
+      return;
+    }
     const upstream = request(
       { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
       (answer: IncomingMessage) => {
@@ -41,6 +55,10 @@ export async function startHttpProxy(targetPort: number, mode: UpgradeMode): Pro
     port: 0,
     graphqlUrl: '',
     mode,
+    failRequests: 0,
+    get requests() {
+      return requests;
+    },
     get upgrades() {
       return upgrades;
     },
