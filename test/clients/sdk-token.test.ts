@@ -55,6 +55,7 @@ describe('@herald/sdk with tokens that expire while connected', () => {
       const expiries = rec.statuses.filter((s, i) => s.lastClose?.code === 4401 && rec.statuses[i - 1]?.lastClose !== s.lastClose).length;
       expect(expiries).toBeGreaterThanOrEqual(2);
       expect(tokens).toBeGreaterThanOrEqual(3);
+      await waitFor(() => c.status().state === 'connected', 5000, 'connected again');
       expect(c.status()).toMatchObject({ state: 'connected', transport });
     }, 30_000);
   }

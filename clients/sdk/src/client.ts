@@ -124,6 +124,9 @@ export interface HeraldClient {
   close(): void;
 }
 
+/** A connection the hub ended with a "resume" code after at least this long resets the backoff. */
+const RESUME_RESET_MS = 1000;
+
 const wsUrlOf = (url: string) => url.replace(/^http(s?):\/\//i, (_m, s: string) => `ws${s}://`);
 
 export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
@@ -312,8 +315,11 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     for (const sub of subscriptions.values()) sub.detach();
     lastClose = { code: info.code, reason: info.reason };
     if (!wanted()) return setState('disconnected');
-    if (connectedAt && Date.now() - connectedAt >= stableAfterMs) failures = 0;
+    const lived = connectedAt ? Date.now() - connectedAt : -1;
     connectedAt = 0;
+    // A stable connection resets the backoff; so does one the hub ended on purpose after a while (token expiry,
+    // restart, slow consumer): resuming it at once is not a failure. One that ends at once keeps backing off.
+    if (lived >= stableAfterMs || (lived >= RESUME_RESET_MS && closeAction(info, canRefresh) === 'resume')) failures = 0;
     // auto: WebSocket that could not get through goes to SSE at once, before any backoff.
     if (preferred === 'auto' && conn.kind === 'websocket' && looksBlocked(info)) {
       void connect('sse', true);

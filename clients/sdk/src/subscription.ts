@@ -86,6 +86,8 @@ export class LiveSubscription {
   #cancelRetry: (() => void) | undefined;
   #failures = 0;
   #on: Connection | undefined;
+  /** The current run of the operation: callbacks of an earlier run (its trailing `complete`) are ignored. */
+  #run: object | undefined;
 
   constructor(
     readonly target: SubscriptionTarget,
@@ -135,12 +137,18 @@ export class LiveSubscription {
       this.#state = 'active';
       this.host.changed();
     }
+    const run = {};
+    this.#run = run;
     this.#stop = connection.subscribe(this.request(), {
-      next: (result) => this.#receive(connection, result),
-      error: (error) => this.#failed(connection, error),
+      next: (result) => {
+        if (this.#run === run) this.#receive(connection, result);
+      },
+      error: (error) => {
+        if (this.#run === run) this.#failed(connection, error);
+      },
       complete: () => {
         // A live subscription does not complete by itself: run it again.
-        if (this.#on === connection) this.#retryLater(connection);
+        if (this.#run === run) this.#retryLater(connection);
       },
     });
   }
@@ -152,6 +160,7 @@ export class LiveSubscription {
     this.#stop?.();
     this.#stop = undefined;
     this.#on = undefined;
+    this.#run = undefined;
     if (this.#state === 'active') {
       this.#state = 'pending';
       this.host.changed();
@@ -193,6 +202,7 @@ export class LiveSubscription {
   #failed(connection: Connection, error: HeraldError): void {
     if (this.#on !== connection) return;
     this.#stop = undefined;
+    this.#run = undefined;
     if (GAP_CODES.has(error.code) && this.#cursor !== undefined) {
       const cursor = this.#cursor;
       this.#cursor = undefined;
@@ -215,6 +225,7 @@ export class LiveSubscription {
 
   #retryLater(connection: Connection): void {
     this.#stop = undefined;
+    this.#run = undefined;
     this.#cancelRetry?.();
     this.#cancelRetry = this.host.schedule(() => {
       this.#cancelRetry = undefined;
