@@ -14,7 +14,7 @@ export type {
   TrackingOptions,
   TransportOption,
   TypedDocumentLike,
-} from './client.js';
+} from './client-types.js';
 export { createHeraldPublisher, PublishManyError } from './publisher.js';
 export type { HeraldPublisher, HeraldPublisherOptions, PublishItem, PublishOptions, PublishedEvent } from './publisher.js';
 export { HeraldError, isHeraldError } from './errors.js';
