@@ -185,12 +185,12 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     const conn = open(kind, bearer);
     connection = conn;
     // SSE becomes ready through its first stream: start the operations at once; WebSocket waits for the ack.
-    if (conn.kind === 'sse') for (const sub of subscriptions.values()) sub.attach(conn);
+    if (conn.kind === 'sse') for (const sub of subscriptions.values()) if (sub.restored) sub.attach(conn);
     void conn.ready.then(() => {
       if (connection !== conn) return;
       connectedAt = Date.now();
       lastError = null;
-      for (const sub of subscriptions.values()) if (sub.connection !== conn) sub.attach(conn);
+      for (const sub of subscriptions.values()) if (sub.restored && sub.connection !== conn) sub.attach(conn);
       if (conn.kind === 'websocket') {
         fallback = false;
         wsBlockedUntil = 0;
@@ -279,7 +279,7 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     fallback = false;
     wsBlockedUntil = 0;
     connectedAt = Date.now();
-    for (const sub of subscriptions.values()) sub.attach(candidate);
+    for (const sub of subscriptions.values()) if (sub.restored) sub.attach(candidate);
     current.close();
     void candidate.closed.then((info) => {
       if (connection === candidate) onClosed(candidate, info);
@@ -346,9 +346,10 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
       void Promise.resolve().then(async () => {
         if (subscriptions.get(key) !== created) return;
         await created.restore();
+        if (subscriptions.get(key) !== created) return;
         const conn = usable();
-        if (conn && subscriptions.get(key) === created) created.attach(conn);
-        else ensureConnected();
+        if (!conn) return ensureConnected();
+        if (created.connection !== conn) created.attach(conn);
       });
       changed();
     }

@@ -88,6 +88,8 @@ export class LiveSubscription {
   #on: Connection | undefined;
   /** The current run of the operation: callbacks of an earlier run (its trailing `complete`) are ignored. */
   #run: object | undefined;
+  #restoring: Promise<void> | undefined;
+  #restored = false;
 
   constructor(
     readonly target: SubscriptionTarget,
@@ -99,11 +101,21 @@ export class LiveSubscription {
     this.#cursor = after;
   }
 
-  /** Reads the stored cursor (when no explicit `after` was given). */
-  async restore(): Promise<void> {
-    if (this.#cursor !== undefined || !this.storage) return;
-    const stored = await this.storage.get(this.key);
-    if (stored && this.#cursor === undefined) this.#cursor = stored;
+  /** Reads the stored cursor once (when no explicit `after` was given); the subscription runs only after it. */
+  restore(): Promise<void> {
+    this.#restoring ??= (async () => {
+      if (this.#cursor === undefined && this.storage) {
+        const stored = await this.storage.get(this.key);
+        if (stored && this.#cursor === undefined) this.#cursor = stored;
+      }
+      this.#restored = true;
+    })();
+    return this.#restoring;
+  }
+
+  /** Whether `restore()` has finished (a subscription must not start live before it knows its stored cursor). */
+  get restored(): boolean {
+    return this.#restored;
   }
 
   get cursor(): string | undefined {
