@@ -47,14 +47,15 @@ describe('@herald/sdk through a server crash (SIGKILL) and restart', () => {
     });
 
   /** Kills the server, keeps it down a moment, starts it again on the same port and data. */
-  async function crashAndRestart(downMs: number) {
-    await server.kill();
+  async function crashAndRestart(downMs: number, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL') {
+    await server.kill(signal);
     await sleep(downMs);
     await server.start();
   }
 
-  it('reconnects with backoff and hands every event published meanwhile to the handlers exactly once, in order', async () => {
-    const user = 'cus_crash';
+  const how = { SIGKILL: 'killed (SIGKILL)', SIGTERM: 'shut down (SIGTERM: close 1001)' } as const;
+  for (const signal of ['SIGKILL', 'SIGTERM'] as const) it(`${how[signal]}: reconnects with backoff and hands every event published meanwhile to the handlers exactly once, in order`, async () => {
+    const user = `cus_crash_${signal}`;
     const make = (transport: 'auto' | 'sse') => {
       const c = createHeraldClient({
         url: server.graphqlUrl,
@@ -84,13 +85,13 @@ describe('@herald/sdk through a server crash (SIGKILL) and restart', () => {
     const publishing = (async () => {
       for (let i = 0; i < N; i++) {
         const type = i % 2 ? 'ORDER_CONFIRMED' : 'ORDER_CREATED';
-        published.push(await publisher.publish(type, payloadOf(type, { customerId: user, orderId: `ord_crash_${i}` }), { userId: user, idempotencyKey: `crash-a:${i}` }));
+        published.push(await publisher.publish(type, payloadOf(type, { customerId: user, orderId: `ord_crash_${i}` }), { userId: user, idempotencyKey: `crash-a:${signal}:${i}` }));
         await sleep(40);
       }
     })();
     await waitFor(() => published.length >= 10, 10_000, '10 published');
     failedRequests = 0;
-    await crashAndRestart(500);
+    await crashAndRestart(500, signal);
     await publishing;
     expect(failedRequests).toBeGreaterThan(0);
 
@@ -108,6 +109,7 @@ describe('@herald/sdk through a server crash (SIGKILL) and restart', () => {
     }
     expect(overWs.status()).toMatchObject({ state: 'connected', transport: 'websocket', lastCursor: published[N - 1]!.cursor });
     expect(overSse.status()).toMatchObject({ state: 'connected', transport: 'sse', lastCursor: published[N - 1]!.cursor });
+    if (signal === 'SIGTERM') expect(a.statuses.some((s) => s.lastClose?.code === 1001)).toBe(true);
   }, 90_000);
 
   it('retries publishes through a restart, and the log holds each event once', async () => {

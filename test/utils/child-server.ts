@@ -21,8 +21,8 @@ export interface ChildServer {
   token(sub: string, role: SignOptions['role'], expiresIn?: SignOptions['expiresIn']): string;
   /** Starts the process (again) and resolves once /health/live answers. */
   start(): Promise<void>;
-  /** SIGKILL: no shutdown, no close frames; the kernel resets the sockets. */
-  kill(): Promise<void>;
+  /** SIGKILL: no shutdown, no close frames; the kernel resets the sockets. `SIGTERM`: a graceful shutdown. */
+  kill(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
   /** Kills it if running and removes the data directory. */
   dispose(): Promise<void>;
 }
@@ -42,13 +42,13 @@ export async function createChildServer(env: Record<string, string> = {}): Promi
   let child: ChildProcess | undefined;
   const stderr: string[] = [];
 
-  const kill = () =>
+  const kill = (signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL') =>
     new Promise<void>((resolve) => {
       const running = child;
       child = undefined;
       if (!running || running.exitCode !== null || running.signalCode !== null) return resolve();
       running.once('exit', () => resolve());
-      running.kill('SIGKILL');
+      running.kill(signal);
     });
 
   return {
@@ -92,7 +92,7 @@ export async function createChildServer(env: Record<string, string> = {}): Promi
     },
     kill,
     async dispose() {
-      await kill();
+      await kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
