@@ -27,6 +27,13 @@ const RESUME_RESET_MS = 1000;
 
 const wsUrlOf = (url: string) => url.replace(/^http(s?):\/\//i, (_m, s: string) => `ws${s}://`);
 
+/**
+ * A client for live events. Throws `TypeError` for options it cannot work with (no token source, no WebSocket
+ * class where one is needed); everything later is reported through `status()`, `onError` and `onGap`.
+ * @example
+ * const client = createHeraldClient({ url: 'https://hub.example/graphql', getToken: () => auth.token() });
+ * const off = client.on('ORDER_CONFIRMED', (e) => toast(`Ready in ${e.preparationMinutes} min`));
+ */
 export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
   if (!/^https?:\/\//i.test(options.url)) throw new TypeError(`createHeraldClient: url must be http(s)://…/graphql, got ${JSON.stringify(options.url)}`);
   if (!options.token && !options.getToken) throw new TypeError('createHeraldClient: pass `token` or `getToken`');

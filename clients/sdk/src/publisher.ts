@@ -115,6 +115,13 @@ function utf8Length(text: string): number {
   return bytes;
 }
 
+/**
+ * A publisher for one service. Throws `TypeError` without a token source or `source`; `publish` and
+ * `publishMany` reject with `HeraldError` once retrying cannot help.
+ * @example
+ * const herald = createHeraldPublisher({ url: 'http://herald:4000/graphql', token: serviceToken, source: 'orders-service' });
+ * await herald.publish('ORDER_READY', { orderId, customerId, supplierId, packageCount: 2 }, { userId: customerId });
+ */
 export function createHeraldPublisher(options: HeraldPublisherOptions): HeraldPublisher {
   if (!options.token && !options.getToken) throw new TypeError('createHeraldPublisher: pass `token` or `getToken`');
   if (!options.source) throw new TypeError('createHeraldPublisher: pass `source` (the publishing service, e.g. "orders-service")');
@@ -126,7 +133,13 @@ export function createHeraldPublisher(options: HeraldPublisherOptions): HeraldPu
   const maxBatchBytes = options.maxBatchBytes ?? 900_000;
   const keyPrefix = options.idempotencyKeyPrefix ?? `${options.source}:`;
 
-  const token = async () => (options.getToken ? await options.getToken() : options.token);
+  const token = async () => {
+    try {
+      return options.getToken ? await options.getToken() : options.token;
+    } catch (error) {
+      throw new HeraldError('TOKEN_UNAVAILABLE', `getToken() failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+  };
 
   /** One request, retried while the failure is retryable; a 401 with `getToken` gets one fresh-token retry. */
   async function send<T>(query: string, variables: Record<string, unknown>): Promise<T> {
