@@ -107,6 +107,9 @@ describe('@herald/sdk through a server crash (SIGKILL) and restart', () => {
       expect(rec.statuses.some((s) => s.state === 'reconnecting')).toBe(true);
       expect(rec.statuses.some((s) => s.reconnectAttempts > 0)).toBe(true);
     }
+    // `auto` may have landed on SSE while the server came back (WebSocket refused a moment before SSE got through);
+    // then it moves back to WebSocket by itself within seconds.
+    await waitFor(() => overWs.status().transport === 'websocket', 15_000, 'auto back on WebSocket');
     expect(overWs.status()).toMatchObject({ state: 'connected', transport: 'websocket', lastCursor: published[N - 1]!.cursor });
     expect(overSse.status()).toMatchObject({ state: 'connected', transport: 'sse', lastCursor: published[N - 1]!.cursor });
     if (signal === 'SIGTERM') expect(a.statuses.some((s) => s.lastClose?.code === 1001)).toBe(true);

@@ -47,7 +47,7 @@ export interface HeraldClientOptions {
   readonly pongTimeoutMs?: number;
   /** SSE: a stream silent this long is broken (Herald sends a heartbeat at least every 15 s). @default 45000 */
   readonly sseIdleTimeoutMs?: number;
-  /** `auto` on SSE: try WebSocket again after this long. @default 300000 */
+  /** `auto` on SSE: the longest wait between tries of WebSocket (the first comes after 5 s, each next one twice as late). @default 300000 */
   readonly webSocketRetryMs?: number;
   /** The hub refused a cursor as too old or unknown: events were missed; the subscription goes on live. @default none */
   readonly onGap?: (gap: GapInfo) => void;

@@ -22,6 +22,9 @@ import type { ConnectionState, HeraldClient, HeraldClientOptions, HeraldClientSt
 
 export type * from './client-types.js';
 
+/** `auto` on SSE tries WebSocket again this soon first, then twice as late each time, up to `webSocketRetryMs`. */
+const FIRST_PROBE_MS = 5000;
+
 /** A connection the hub ended with a "resume" code after at least this long resets the backoff. */
 const RESUME_RESET_MS = 1000;
 
@@ -68,6 +71,7 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
   let reconnectTimer: TimerHandle | undefined;
   let probeTimer: TimerHandle | undefined;
   let probe: Connection | undefined;
+  let probeFailures = 0;
   let attempt = 0; // increments per connection attempt, so late callbacks of an old attempt are ignored
   let inFlight = false; // a connect() is getting its token
 
@@ -201,9 +205,9 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
       if (conn.kind === 'websocket') {
         fallback = false;
         wsBlockedUntil = 0;
+        probeFailures = 0;
       } else if (viaFallback) {
         fallback = true;
-        wsBlockedUntil = Date.now() + webSocketRetryMs;
         scheduleProbe();
       }
       state = 'connected';
@@ -253,10 +257,15 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
 
   const nextKind = (): TransportKind => (preferred === 'auto' ? (Date.now() < wsBlockedUntil ? 'sse' : 'websocket') : preferred);
 
-  /** `auto` on SSE: try WebSocket again later; if it gets its ack, move every subscription over. */
+  /**
+   * `auto` on SSE: try WebSocket again later — soon at first (the failure may have been a restart racing the
+   * fallback, not a proxy), then less often — and when it gets its ack, move every subscription over.
+   */
   function scheduleProbe(): void {
     timers.clear(probeTimer);
-    probeTimer = timers.set(() => void runProbe(), webSocketRetryMs);
+    const delay = Math.min(webSocketRetryMs, FIRST_PROBE_MS * 2 ** Math.min(probeFailures, 20));
+    wsBlockedUntil = Date.now() + delay; // reconnects until then stay on SSE
+    probeTimer = timers.set(() => void runProbe(), delay);
   }
 
   async function runProbe(): Promise<void> {
@@ -274,6 +283,7 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     void candidate.closed.then(() => {
       if (probe === candidate) {
         probe = undefined;
+        probeFailures++;
         if (connection?.kind === 'sse') scheduleProbe();
       }
     });
@@ -285,6 +295,7 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     connection = candidate;
     fallback = false;
     wsBlockedUntil = 0;
+    probeFailures = 0;
     connectedAt = Date.now();
     for (const sub of subscriptions.values()) if (sub.restored) sub.attach(candidate);
     current.close();
