@@ -795,6 +795,14 @@ export type Mutation = {
    */
   replayWebhookEndpoint: WebhookReplayResult;
   /**
+   * Revokes one user's sessions everywhere: tokens issued to them until now (`iat` at or before this second) are
+   * refused from now on, by every instance and after restarts (`TOKEN_REVOKED`), and their live connections end on
+   * every instance within a second (WebSocket close 4401, SSE final `event: error`, reason "…revoked…"). Tokens
+   * issued afterwards work. Returns how many sessions this instance closed (the others close theirs as they learn
+   * of it). Admins only.
+   */
+  revokeSessions: Scalars['Int']['output'];
+  /**
    * Issues a new signing secret. The previous one keeps signing beside it for 24 hours, so receivers can switch
    * without rejecting a delivery.
    */
@@ -850,6 +858,11 @@ export type MutationReplayWebhookDeliveryArgs = {
 export type MutationReplayWebhookEndpointArgs = {
   endpointId: Scalars['ID']['input'];
   since: Scalars['DateTime']['input'];
+};
+
+
+export type MutationRevokeSessionsArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
