@@ -17,6 +17,7 @@ import { eventResolvers } from './graphql/resolvers/events.js';
 import { createStatsResolvers } from './graphql/resolvers/stats.js';
 import { createRevocations } from './auth/revocations.js';
 import { CloseCode } from 'graphql-ws';
+import { HeraldCloseCode } from '../clients/protocol/index.js';
 import { createHttpHandler, createRequestListener } from './transport/http.js';
 import { attachWebSocket } from './transport/ws.js';
 import { createSseHandler } from './transport/sse.js';
@@ -40,8 +41,14 @@ export interface Herald {
   readonly analytics: Analytics;
   /** Starts listening; resolves with the base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
-  /** Stops accepting, closes live connections, flushes and closes the store. */
-  close(): Promise<void>;
+  /**
+   * Graceful shutdown: /ready turns 503, no new connections, live clients told to reconnect elsewhere (WebSocket
+   * 1012, SSE final `event: error` with a `retry:` hint), in-flight requests finish and webhook attempts finish or
+   * are released, within `timeoutMs` (SHUTDOWN_TIMEOUT_MS); then batched writes are flushed and stores closed.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  /** True once shutdown began (readiness). */
+  readonly draining: boolean;
 }
 
 export async function createHerald(config: Config, logger: Logger): Promise<Herald> {
@@ -75,6 +82,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     onRejected: (r) =>
       analytics.recordError({ kind: 'validation', source: r.source, field: r.field, message: r.message, details: r.type ? { type: r.type } : null }),
   });
+  let closed = false;
   const verifier = createTokenVerifier(config.jwt, { isRevoked: revocations.isRevoked });
   const maskError = createMaskError(logger);
   const groups = createLiveGroups({ maskError: (error) => maskError(error, 'Unexpected error.') as GraphQLError });
@@ -86,6 +94,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     graphiql: config.graphiql,
     publicIntrospection: config.publicIntrospection,
     limits: config.limits,
+    isDraining: () => closed,
     plugins: [useExport({ store, verifier, logger })],
   });
   const runner = createOperationRunner({ yoga, groups, logger });
@@ -126,7 +135,6 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     onError: (error) => logger.error({ err: error }, 'analytics retention purge failed'),
   });
 
-  let closed = false;
   return {
     hub,
     store,
@@ -147,17 +155,29 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
         });
       });
     },
-    async close() {
+    get draining() {
+      return closed;
+    },
+    async close({ timeoutMs = config.shutdownTimeoutMs } = {}) {
       if (closed) return;
       closed = true;
+      const deadline = Date.now() + timeoutMs;
+      const left = () => Math.max(0, deadline - Date.now());
       stopRetention();
       stopAnalyticsRetention();
       revocations.stop();
-      await webhooks.stop();
+      // No new connections; requests in flight (publishes) go on.
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Live clients reconnect (to another instance) and resume from their cursor: nothing is lost.
+      hub.connections.closeAll(HeraldCloseCode.ServiceRestart, 'Service restart: reconnect and resume from your last cursor');
       await ws.close();
       sse.close();
+      server.closeIdleConnections();
+      const webhooksStopped = webhooks.stop(left());
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, left()).unref())]);
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopped;
+      await webhooksStopped;
       hub.close();
       await webhookStore.close();
       await analytics.flushErrors();

@@ -52,6 +52,7 @@ const EnvSchema = z.object({
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(15000).default(15000),
   /** graphql-ws ping interval. @default 12000 */
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(60000).default(12000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Serve GraphiQL at /graphql to browsers. @default true, false when NODE_ENV=production */
   GRAPHIQL: bool.optional(),
   /** "Did you mean …?" hints in validation errors. @default true, false when NODE_ENV=production */
@@ -139,6 +140,8 @@ export interface Config {
   readonly retentionDays: number;
   readonly sseHeartbeatMs: number;
   readonly wsKeepAliveMs: number;
+  /** On SIGTERM/SIGINT: how long in-flight requests and webhook attempts may take before the rest is cut (SHUTDOWN_TIMEOUT_MS). */
+  readonly shutdownTimeoutMs: number;
   readonly graphiql: boolean;
   readonly publicIntrospection: boolean;
   readonly replayBatchSize: number;
@@ -224,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: e.EVENT_LOG_RETENTION_DAYS,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     graphiql: e.GRAPHIQL ?? !production,
     publicIntrospection: e.PUBLIC_INTROSPECTION ?? !production,
     replayBatchSize: e.REPLAY_BATCH_SIZE,

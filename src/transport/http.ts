@@ -31,6 +31,8 @@ export interface HttpOptions {
   readonly graphiql?: boolean;
   /** Answer introspection without a token. @default false */
   readonly publicIntrospection?: boolean;
+  /** Whether shutdown has begun (`/ready` answers 503). @default never */
+  readonly isDraining?: () => boolean;
   /** Extra Yoga plugins (e.g. export routes, metrics). */
   readonly plugins?: readonly Plugin[];
 }
@@ -59,10 +61,15 @@ const documentCache = <T extends {}>() => {
   return { get: (key: string) => cache.get(key), set: (key: string, value: T) => void cache.set(key, value) };
 };
 
-function useHealth(hub: Hub): Plugin {
+/** `/health`: the event log answers. `/ready`: that, and not shutting down (a load balancer stops sending). */
+function useHealth(hub: Hub, isDraining: () => boolean): Plugin {
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
-      if (url.pathname !== '/health') return;
+      if (url.pathname === '/ready' && isDraining()) {
+        endResponse(new fetchAPI.Response(JSON.stringify({ status: 'draining', store: hub.store.kind }), { status: 503, headers: { 'content-type': 'application/json' } }));
+        return;
+      }
+      if (url.pathname !== '/health' && url.pathname !== '/ready') return;
       try {
         await hub.store.lastSeq();
         endResponse(Response.json({ status: 'ok', store: hub.store.kind }));
@@ -99,7 +106,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     maskedErrors: { maskError: createMaskError(logger) },
     logging: createYogaLogger(logger),
     plugins: [
-      useHealth(hub),
+      useHealth(hub, options.isDraining ?? (() => false)),
       ...(options.graphiql === false ? [] : [useGraphiQLPage({ title: 'Herald', defaultQuery: TOUR_QUERY })]),
       auth.plugin,
       ...documentLimitPlugins(limits),

@@ -53,7 +53,7 @@ describe('@herald/sdk through a server crash (SIGKILL) and restart', () => {
     await server.start();
   }
 
-  const how = { SIGKILL: 'killed (SIGKILL)', SIGTERM: 'shut down (SIGTERM: close 1001)' } as const;
+  const how = { SIGKILL: 'killed (SIGKILL)', SIGTERM: 'shut down (SIGTERM: close 1012, service restart)' } as const;
   for (const signal of ['SIGKILL', 'SIGTERM'] as const) it(`${how[signal]}: reconnects with backoff and hands every event published meanwhile to the handlers exactly once, in order`, async () => {
     const user = `cus_crash_${signal}`;
     const make = (transport: 'auto' | 'sse') => {
@@ -112,7 +112,7 @@ describe('@herald/sdk through a server crash (SIGKILL) and restart', () => {
     await waitFor(() => overWs.status().transport === 'websocket', 15_000, 'auto back on WebSocket');
     expect(overWs.status()).toMatchObject({ state: 'connected', transport: 'websocket', lastCursor: published[N - 1]!.cursor });
     expect(overSse.status()).toMatchObject({ state: 'connected', transport: 'sse', lastCursor: published[N - 1]!.cursor });
-    if (signal === 'SIGTERM') expect(a.statuses.some((s) => s.lastClose?.code === 1001)).toBe(true);
+    if (signal === 'SIGTERM') expect(a.statuses.some((s) => s.lastClose?.code === 1012)).toBe(true);
   }, 90_000);
 
   it('retries publishes through a restart, and the log holds each event once', async () => {
