@@ -16,6 +16,7 @@ import { createPayloadValidator } from './graphql/payload-validator.js';
 import { eventResolvers } from './graphql/resolvers/events.js';
 import { createStatsResolvers } from './graphql/resolvers/stats.js';
 import { createRevocations } from './auth/revocations.js';
+import { createMetrics } from './metrics/metrics.js';
 import { CloseCode } from 'graphql-ws';
 import { HeraldCloseCode } from '../clients/protocol/index.js';
 import { createHttpHandler, createRequestListener } from './transport/http.js';
@@ -52,7 +53,10 @@ export interface Herald {
 }
 
 export async function createHerald(config: Config, logger: Logger): Promise<Herald> {
-  const { events: store, webhooks: webhookStore, revocations: revocationStore } = await openStores(config, logger);
+  const metrics = createMetrics({ token: config.metricsToken, production: config.env === 'production' });
+  const stores = await openStores(config, logger);
+  const store = metrics.timeStore(stores.events);
+  const { webhooks: webhookStore, revocations: revocationStore } = stores;
   const analytics = createAnalytics({
     events: store,
     analytics: store.analytics,
@@ -78,11 +82,16 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     subscriptionBuffer: config.subscriptionBuffer,
     sessions: config.limits,
     onSequenceError: (error) => logger.warn({ err: error }, 'event log unreachable while ordering live events; retrying'),
-    onCommitted: webhooks.onCommitted,
+    onCommitted: (events) => {
+      webhooks.onCommitted(events);
+      metrics.published(events);
+    },
+    onDispatched: metrics.dispatched,
     onRejected: (r) =>
       analytics.recordError({ kind: 'validation', source: r.source, field: r.field, message: r.message, details: r.type ? { type: r.type } : null }),
   });
   let closed = false;
+  metrics.observeHub(hub);
   const verifier = createTokenVerifier(config.jwt, { isRevoked: revocations.isRevoked });
   const maskError = createMaskError(logger);
   const groups = createLiveGroups({ maskError: (error) => maskError(error, 'Unexpected error.') as GraphQLError });
@@ -106,7 +115,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     heartbeatMs: config.sseHeartbeatMs,
     heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
   });
-  const server = createServer(createRequestListener(yoga, { maxRequestBytes: config.limits.maxRequestBytes, sse }));
+  const server = createServer(createRequestListener(yoga, { maxRequestBytes: config.limits.maxRequestBytes, sse, metrics }));
   const ws = attachWebSocket({
     server,
     runner,

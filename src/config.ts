@@ -53,6 +53,7 @@ const EnvSchema = z.object({
   /** graphql-ws ping interval. @default 12000 */
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(60000).default(12000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  METRICS_TOKEN: z.string().min(16).optional(),
   /** Serve GraphiQL at /graphql to browsers. @default true, false when NODE_ENV=production */
   GRAPHIQL: bool.optional(),
   /** "Did you mean …?" hints in validation errors. @default true, false when NODE_ENV=production */
@@ -142,6 +143,8 @@ export interface Config {
   readonly wsKeepAliveMs: number;
   /** On SIGTERM/SIGINT: how long in-flight requests and webhook attempts may take before the rest is cut (SHUTDOWN_TIMEOUT_MS). */
   readonly shutdownTimeoutMs: number;
+  /** Bearer token for `/metrics` (METRICS_TOKEN); without it `/metrics` is open, except in production, where it is off. */
+  readonly metricsToken?: string;
   readonly graphiql: boolean;
   readonly publicIntrospection: boolean;
   readonly replayBatchSize: number;
@@ -228,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    metricsToken: e.METRICS_TOKEN,
     graphiql: e.GRAPHIQL ?? !production,
     publicIntrospection: e.PUBLIC_INTROSPECTION ?? !production,
     replayBatchSize: e.REPLAY_BATCH_SIZE,

@@ -35,6 +35,18 @@ export interface HubOptions {
   readonly holeWaitMs?: number;
   /** A failed log read while filling a gap between events (retried). */
   readonly onSequenceError?: (error: unknown) => void;
+  /** Observer of each event handed to the router, in log order (metrics: publish-to-dispatch latency). */
+  readonly onDispatched?: (event: HeraldEvent) => void;
+}
+
+/** Running totals of subscriptions since start (metrics read them on scrape). */
+export interface SubscriptionCounters {
+  /** Subscriptions opened live (no cursor) and resumed from a cursor. */
+  live: number;
+  resumed: number;
+  /** Resumes refused: cursor beyond the log's head, or older than retention. */
+  cursorUnknown: number;
+  cursorExpired: number;
 }
 
 /** What a viewer may filter the log by; the audience restriction is added by the hub. */
@@ -45,6 +57,7 @@ export interface Hub extends Publisher {
   readonly router: Router;
   /** Every live session of this instance (WebSocket and SSE). */
   readonly connections: SessionRegistry;
+  readonly subscriptions: SubscriptionCounters;
   /**
    * The viewer's events, live, optionally replaying the log after `afterSeq` first.
    * @throws CursorError when the log cannot resume from `afterSeq` (beyond its head, or purged by retention)
@@ -85,7 +98,12 @@ export function createHub(options: HubOptions): Hub {
         sequencer = createSequencer({
           store,
           start: head as LogPosition,
-          deliver: (event) => router.dispatch(event),
+          deliver: options.onDispatched
+            ? (event) => {
+                router.dispatch(event);
+                options.onDispatched!(event);
+              }
+            : (event) => router.dispatch(event),
           holeWaitMs: options.holeWaitMs,
           onError: options.onSequenceError,
         });
@@ -105,16 +123,24 @@ export function createHub(options: HubOptions): Hub {
   const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer, until };
 
   /** A resume must not be silent when it cannot be exact: the client is told to resynchronise. */
+  const subscriptions: SubscriptionCounters = { live: 0, resumed: 0, cursorUnknown: 0, cursorExpired: 0 };
+
   async function checkResume(afterSeq: number | undefined): Promise<void> {
-    if (afterSeq === undefined) return;
+    if (afterSeq === undefined) {
+      subscriptions.live++;
+      return;
+    }
     const { oldest, head } = await store.bounds();
     if (afterSeq > head) {
+      subscriptions.cursorUnknown++;
       throw new CursorError('CURSOR_UNKNOWN', `Cursor ${afterSeq} is beyond the end of this event log: it comes from another log or from before a reset. Reload, then subscribe without a cursor`);
     }
     // Events after the cursor were purged by retention when the oldest one left is further on (or none is left).
     if (afterSeq < head && (oldest === null ? true : afterSeq < oldest - 1)) {
+      subscriptions.cursorExpired++;
       throw new CursorError('CURSOR_EXPIRED', `Cursor ${afterSeq} is older than the event log's retention: events after it are gone. Reload, then subscribe without a cursor`);
     }
+    subscriptions.resumed++;
   }
 
   return {
@@ -122,6 +148,7 @@ export function createHub(options: HubOptions): Hub {
     store,
     router,
     connections,
+    subscriptions,
     get position() {
       return sequencer?.position;
     },

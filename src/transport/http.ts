@@ -144,6 +144,8 @@ export interface RequestListenerOptions {
   readonly maxRequestBytes: number;
   /** SSE requests at the GraphQL endpoint go here instead of Yoga. */
   readonly sse: SseHandler;
+  /** `GET /metrics` (Prometheus). */
+  readonly metrics?: { serve(req: IncomingMessage, res: ServerResponse): Promise<void> };
 }
 
 /**
@@ -152,8 +154,9 @@ export interface RequestListenerOptions {
  * streams to sse.ts and everything else to Yoga.
  */
 export function createRequestListener(handler: HttpHandler, options: RequestListenerOptions) {
-  const { maxRequestBytes, sse } = options;
+  const { maxRequestBytes, sse, metrics } = options;
   return (req: IncomingMessage, res: ServerResponse) => {
+    if (metrics && req.method === 'GET' && req.url === '/metrics') return void metrics.serve(req, res);
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] !== undefined) {
       return refuse(res, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header');
