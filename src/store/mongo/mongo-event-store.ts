@@ -8,16 +8,7 @@
  * the next one (group commit). Several processes writing to one database get unique, increasing seqs,
  * but their commits may interleave out of seq order.
  */
-import {
-  MongoBulkWriteError,
-  MongoClient,
-  MongoServerError,
-  type Collection,
-  type Db,
-  type Document,
-  type Filter,
-  type IndexDescription,
-} from 'mongodb';
+import { MongoClient, MongoServerError, type Collection, type Db, type Document, type Filter, type IndexDescription } from 'mongodb';
 import type { EventLevel, EventTypeName, Role } from '../../events/catalogue.js';
 import type { AppendResult, EventFilter, EventStore, ListOptions } from '../../events/event-store.js';
 import type { EventId, HeraldEvent, NewEvent } from '../../events/model.js';
@@ -26,6 +17,18 @@ import { timeBuckets } from '../time-buckets.js';
 import type { WithAnalytics } from '../../analytics/analytics-store.js';
 import { createMongoAnalytics, type MongoAnalytics } from './mongo-analytics.js';
 import { createMongoErrorStore } from './mongo-error-store.js';
+import {
+  createErrorGuard,
+  dbNameFromUrl,
+  ensureIndexes as ensureIndexesOf,
+  isDuplicateKey,
+  listIndexesOf,
+  partialWrite,
+  sameKey,
+  type WarnLogger,
+} from './driver.js';
+
+export { dbNameFromUrl };
 
 export interface MongoEventStoreOptions {
   /** Connection string. Never copied into error messages. */
@@ -35,7 +38,7 @@ export interface MongoEventStoreOptions {
   /** Most events written per insert round trip; larger appends are split. @default 1000 */
   readonly maxBatch?: number;
   /** Receives warnings (index fallbacks, conflicting index options). @default silent */
-  readonly logger?: { warn(obj: object, msg?: string): void };
+  readonly logger?: WarnLogger;
 }
 
 /** How expired events leave the log: a TTL index, a periodic `purgeBefore` run by the caller, or not at all. */
@@ -100,15 +103,13 @@ const INDEXES: readonly IndexDescription[] = [
 const IDEMPOTENCY_INDEX = 'idempotencyKey_unique';
 const TIMESTAMP_KEY = { timestamp: 1 } as const;
 
-const DUPLICATE_KEY = 11000;
-const NAMESPACE_NOT_FOUND = 26;
-
 /** Creates the store: connects, creates indexes (idempotent) and aligns the seq counter with the log. */
 export async function createMongoEventStore(options: MongoEventStoreOptions): Promise<MongoEventStore> {
   const maxBatch = options.maxBatch ?? 1000;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
   const logger = options.logger ?? { warn() {} };
-  const fail = (what: string, cause: unknown) => toStoreError(what, cause, options.url);
+  const failures = createErrorGuard('MongoDB event log', options.url);
+  const fail = failures.wrap;
 
   let client: MongoClient | undefined;
   try {
@@ -128,8 +129,8 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
   try {
     await ensureIndexes(events, logger);
     await syncCounter(events, counters);
-    analytics = await createMongoAnalytics(db, EVENTS_COLLECTION, fail);
-    errors = await createMongoErrorStore(db, fail);
+    analytics = await createMongoAnalytics(db, EVENTS_COLLECTION, failures);
+    errors = await createMongoErrorStore(db, failures);
   } catch (cause) {
     await client.close().catch(() => {});
     throw fail('start-up', cause);
@@ -142,11 +143,7 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
 
   const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     if (closed) throw new StoreError(`MongoDB event log: ${what} after close`);
-    try {
-      return await fn();
-    } catch (cause) {
-      throw fail(what, cause);
-    }
+    return failures.run(what, fn);
   };
 
   return {
@@ -205,7 +202,7 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
           await events.insertOne(marker as EventDoc);
           return null;
         } catch (error) {
-          if (!(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
+          if (!isDuplicateKey(error)) throw error;
         }
         const doc = await events.findOne({ seq });
         return doc && !doc.abandoned ? toEvent(doc) : null;
@@ -377,7 +374,7 @@ function createBatchWriter(events: Collection<EventDoc>, counters: Collection<Co
       if (!inserted.error) break;
       const failedAt = pending[inserted.count]!;
       const rest = pending.slice(inserted.count + 1);
-      if (inserted.error.code !== DUPLICATE_KEY) {
+      if (!inserted.error.duplicateKey) {
         outcomes[failedAt] = { error: inserted.error.cause };
         pending = rest;
         continue;
@@ -443,7 +440,7 @@ async function syncCounter(events: Collection<EventDoc>, counters: Collection<Co
 }
 
 interface WriteFailure {
-  readonly code: number | undefined;
+  readonly duplicateKey: boolean;
   readonly cause: unknown;
 }
 
@@ -456,11 +453,10 @@ async function insertOrdered(
     await events.insertMany(docs, { ordered: true });
     return { count: docs.length };
   } catch (error) {
-    if (!(error instanceof MongoBulkWriteError)) throw error;
-    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-    const first = writeErrors[0];
-    if (!first || error.err !== undefined) throw error;
-    return { count: first.index, error: { code: first.code, cause: error } };
+    const failure = partialWrite(error);
+    const first = failure?.writeErrors[0];
+    if (!first || failure.writeConcernError !== undefined) throw error;
+    return { count: first.index, error: { duplicateKey: isDuplicateKey(first), cause: error } };
   }
 }
 
@@ -482,35 +478,18 @@ async function maxSeq(events: Collection<EventDoc>): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // Indexes and retention
 
-type Logger = NonNullable<MongoEventStoreOptions['logger']>;
-
-const sameKey = (a: Document, b: Document) => JSON.stringify(a) === JSON.stringify(b);
-
-async function listIndexes(events: Collection<EventDoc>): Promise<Document[]> {
-  try {
-    return await events.listIndexes().toArray();
-  } catch (error) {
-    if (error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND) return [];
-    throw error;
-  }
-}
+type Logger = WarnLogger;
 
 /**
- * Creates missing indexes, one command each: FerretDB 1.24 drops the connection when a single
- * `createIndexes` names several indexes that already exist. An index whose key pattern already
- * exists is left alone, so a TTL set on `timestamp_1` by `ensureRetention` survives restarts.
+ * Creates missing indexes (see `ensureIndexes` in driver.ts); an index whose key pattern already exists is
+ * left alone, so a TTL set on `timestamp_1` by `ensureRetention` survives restarts.
  */
 async function ensureIndexes(events: Collection<EventDoc>, logger: Logger): Promise<void> {
-  const existing = await listIndexes(events);
-  const find = (key: Document) => existing.find((index) => sameKey(index.key as Document, key));
-  for (const { key, ...spec } of INDEXES) {
-    const found = find(key as Document);
-    if (!found) await events.createIndex(key, spec);
-    else if (Boolean(found.unique) !== Boolean(spec.unique)) {
-      logger.warn({ index: found.name, expectedUnique: Boolean(spec.unique) }, 'event_logs index has unexpected options');
-    }
+  const { existing, mismatches } = await ensureIndexesOf(events, INDEXES);
+  for (const { name, expectedUnique } of mismatches) {
+    logger.warn({ index: name, expectedUnique }, 'event_logs index has unexpected options');
   }
-  if (find({ idempotencyKey: 1 })) return;
+  if (existing.some((index) => sameKey(index.key, { idempotencyKey: 1 }))) return;
   try {
     // Partial is MongoDB's recommended form; FerretDB v1 answers NotImplemented.
     await events.createIndex(
@@ -526,7 +505,7 @@ async function ensureIndexes(events: Collection<EventDoc>, logger: Logger): Prom
 
 /** Sets (seconds) or removes (null) the TTL on the `timestamp` index. */
 async function applyTtl(events: Collection<EventDoc>, seconds: number | null): Promise<void> {
-  const current = (await listIndexes(events)).find((index) => sameKey(index.key as Document, TIMESTAMP_KEY));
+  const current = (await listIndexesOf(events)).find((index) => sameKey(index.key, TIMESTAMP_KEY));
   const currentTtl = current?.expireAfterSeconds as number | undefined;
   if (seconds === null) {
     if (current && currentTtl !== undefined) {
@@ -629,37 +608,4 @@ export function toQuery(filter: EventFilter): Filter<EventDoc> | null {
     };
   }
   return query;
-}
-
-/** The database named in the URL path, if any (`mongodb://host/db?x=y` -> `db`). */
-export function dbNameFromUrl(url: string): string | undefined {
-  const match = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]+)/.exec(url);
-  return match?.[1] ? decodeURIComponent(match[1]) : undefined;
-}
-
-/** Wraps a driver error; the message names the failure, never the URL or its credentials. */
-function toStoreError(what: string, cause: unknown, url: string): StoreError {
-  if (cause instanceof StoreError) return cause;
-  const name = cause instanceof Error ? cause.name : 'Error';
-  const code = cause instanceof MongoServerError ? ` ${String(cause.code ?? cause.codeName ?? '')}`.trimEnd() : '';
-  const detail = cause instanceof Error ? `: ${redact(cause.message, url)}` : '';
-  return new StoreError(`MongoDB event log: ${what} failed (${name}${code})${detail}`, { cause });
-}
-
-function redact(message: string, url: string): string {
-  let out = message.split(url).join('<url>');
-  const password = /^mongodb(?:\+srv)?:\/\/[^:@/]*:([^@/]+)@/.exec(url)?.[1];
-  // Very short passwords are not replaced: that would mangle the message and reveal little anyway.
-  for (const secret of password ? new Set([password, safeDecode(password)]) : []) {
-    if (secret.length >= 4) out = out.split(secret).join('***');
-  }
-  return out.replace(/mongodb(\+srv)?:\/\/[^\s@/]+@/g, 'mongodb$1://***@');
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }
