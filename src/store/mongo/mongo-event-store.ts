@@ -8,12 +8,10 @@
  * the next one (group commit). Several processes writing to one database get unique, increasing seqs,
  * but their commits may interleave out of seq order.
  */
-import { MongoClient, MongoServerError, type Collection, type Db, type Document, type Filter, type IndexDescription } from 'mongodb';
-import type { EventLevel, EventTypeName, Role } from '../../events/catalogue.js';
-import type { AppendResult, EventFilter, EventStore, ListOptions } from '../../events/event-store.js';
-import type { EventId, HeraldEvent, NewEvent } from '../../events/model.js';
+import { MongoClient, MongoServerError, type Collection, type Db, type IndexDescription } from 'mongodb';
+import type { AppendResult, EventStore, ListOptions } from '../../events/event-store.js';
+import type { HeraldEvent, NewEvent } from '../../events/model.js';
 import { StoreError } from '../../errors.js';
-import { timeBuckets } from '../time-buckets.js';
 import type { WithAnalytics } from '../../analytics/analytics-store.js';
 import { createMongoAnalytics, type MongoAnalytics } from './mongo-analytics.js';
 import { createMongoErrorStore } from './mongo-error-store.js';
@@ -27,8 +25,10 @@ import {
   sameKey,
   type WarnLogger,
 } from './driver.js';
+import { abandonedDoc, toDoc, toEvent, toEventFrom, toQuery, type EventDoc, type NewEventDoc } from './event-docs.js';
+import { highestReserved, maxSeq, reserveSeqs, syncCounter, type CounterDoc } from './seq-counter.js';
 
-export { dbNameFromUrl };
+export { dbNameFromUrl, toQuery };
 
 export interface MongoEventStoreOptions {
   /** Connection string. Never copied into error messages. */
@@ -59,35 +59,9 @@ export interface MongoEventStore extends EventStore, WithAnalytics {
 
 export const EVENTS_COLLECTION = 'event_logs';
 export const COUNTERS_COLLECTION = 'counters';
-const SEQ_COUNTER = 'event_seq';
 /** Retries of a batch whose positions were taken before it committed. */
 const MAX_RESYNCS = 16;
 const DEFAULT_DB = 'herald';
-
-interface EventDoc {
-  _id: string;
-  seq: number;
-  type: string;
-  level: string;
-  userId: string | null;
-  roles: string[];
-  source: string;
-  timestamp: Date;
-  data: Record<string, unknown>;
-  deliveryId: string | null;
-  /** Absent (not null) when the event has no key, so the unique index skips it. */
-  idempotencyKey?: string;
-  day: string;
-  hour: number;
-  weekday: number;
-  /** Set only on the marker of an abandoned position (no event fields): reads leave it out. */
-  abandoned?: true;
-}
-
-interface CounterDoc {
-  _id: string;
-  value: number;
-}
 
 const INDEXES: readonly IndexDescription[] = [
   { key: { seq: 1 }, name: 'seq_1', unique: true },
@@ -156,7 +130,7 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
       if (closed) throw new StoreError('MongoDB event log: append after close');
       if (batch.length === 0) return [];
       // Built before queueing: a malformed event rejects its own call, not the batch it would join.
-      let docs: Omit<EventDoc, 'seq'>[];
+      let docs: NewEventDoc[];
       try {
         docs = batch.map(toDoc);
       } catch (cause) {
@@ -214,8 +188,8 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
       guard('bounds', async () => {
         const [first] = await events.find({}, { projection: { seq: 1 } }).sort({ seq: 1 }).limit(1).toArray();
         // The counter keeps the highest seq reserved, also once retention has purged it.
-        const counter = await counters.findOne({ _id: SEQ_COUNTER });
-        return { oldest: first ? Number(first.seq) : null, head: Math.max(await maxSeq(events), Number(counter?.value ?? 0)) };
+        const reserved = await highestReserved(counters);
+        return { oldest: first ? Number(first.seq) : null, head: Math.max(await maxSeq(events), reserved) };
       }),
     purgeBefore: (before) =>
       guard('purgeBefore', async () => (await events.deleteMany({ timestamp: { $lt: new Date(before) } })).deletedCount),
@@ -269,7 +243,7 @@ export async function supportsTtlIndexes(db: Db): Promise<boolean> {
 
 interface Item {
   readonly event: NewEvent;
-  readonly doc: Omit<EventDoc, 'seq'>;
+  readonly doc: NewEventDoc;
 }
 
 /** Per-item outcome: a failed item rejects the call it came from, not the whole batch. */
@@ -423,22 +397,6 @@ function withCounters(
   };
 }
 
-/** Reserves `n` consecutive seqs; returns the first. */
-async function reserveSeqs(counters: Collection<CounterDoc>, n: number): Promise<number> {
-  const doc = await counters.findOneAndUpdate(
-    { _id: SEQ_COUNTER },
-    { $inc: { value: n } },
-    { upsert: true, returnDocument: 'after' },
-  );
-  if (!doc) throw new StoreError('MongoDB event log: seq counter upsert returned nothing');
-  return Number(doc.value) - n + 1;
-}
-
-/** Moves the counter up to the highest stored seq (never down). */
-async function syncCounter(events: Collection<EventDoc>, counters: Collection<CounterDoc>): Promise<void> {
-  await counters.updateOne({ _id: SEQ_COUNTER }, { $max: { value: await maxSeq(events) } }, { upsert: true });
-}
-
 interface WriteFailure {
   readonly duplicateKey: boolean;
   readonly cause: unknown;
@@ -461,18 +419,13 @@ async function insertOrdered(
 }
 
 /** The stored event that made an insert fail: same idempotency key, else same id. */
-async function findConflicting(events: Collection<EventDoc>, doc: Omit<EventDoc, 'seq'>): Promise<HeraldEvent | null> {
+async function findConflicting(events: Collection<EventDoc>, doc: NewEventDoc): Promise<HeraldEvent | null> {
   if (doc.idempotencyKey !== undefined) {
     const byKey = await events.findOne({ idempotencyKey: doc.idempotencyKey });
     if (byKey) return toEvent(byKey);
   }
   const byId = await events.findOne({ _id: doc._id });
   return byId ? toEvent(byId) : null;
-}
-
-async function maxSeq(events: Collection<EventDoc>): Promise<number> {
-  const [top] = await events.find({}, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).toArray();
-  return top ? Number(top.seq) : 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -527,85 +480,4 @@ async function applyTtl(events: Collection<EventDoc>, seconds: number | null): P
     await events.dropIndex(current.name as string);
     await events.createIndex(TIMESTAMP_KEY, { name: 'timestamp_1', expireAfterSeconds: seconds });
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Documents, queries, errors
-
-function toDoc(event: NewEvent): Omit<EventDoc, 'seq'> {
-  const doc: Omit<EventDoc, 'seq'> = {
-    _id: event.id,
-    type: event.type,
-    level: event.level,
-    userId: event.userId,
-    roles: [...event.roles],
-    source: event.source,
-    timestamp: new Date(event.timestamp),
-    data: { ...event.data },
-    deliveryId: event.deliveryId,
-    ...timeBuckets(event.timestamp),
-  };
-  if (event.idempotencyKey !== null) doc.idempotencyKey = event.idempotencyKey;
-  return doc;
-}
-
-function toEventFrom(event: NewEvent, seq: number): HeraldEvent {
-  return {
-    id: event.id,
-    seq,
-    type: event.type,
-    level: event.level,
-    userId: event.userId,
-    roles: [...event.roles],
-    source: event.source,
-    timestamp: event.timestamp,
-    data: event.data,
-    deliveryId: event.deliveryId,
-    idempotencyKey: event.idempotencyKey,
-  };
-}
-
-function toEvent(doc: EventDoc): HeraldEvent {
-  return {
-    id: doc._id as EventId,
-    seq: Number(doc.seq),
-    type: doc.type as EventTypeName,
-    level: doc.level as EventLevel,
-    userId: doc.userId ?? null,
-    roles: (doc.roles ?? []) as Role[],
-    source: doc.source,
-    timestamp: doc.timestamp.getTime(),
-    data: doc.data ?? {},
-    deliveryId: doc.deliveryId ?? null,
-    idempotencyKey: doc.idempotencyKey ?? null,
-  };
-}
-
-/** The filter as a MongoDB query; `null` when it cannot match anything (an empty `$in`). */
-/** The log's marker for an abandoned position (see EventStore.abandon); every read leaves markers out. */
-function abandonedDoc(seq: number) {
-  return { _id: `~abandoned:${seq}`, seq, abandoned: true, timestamp: new Date() };
-}
-
-export function toQuery(filter: EventFilter): Filter<EventDoc> | null {
-  const query: Filter<EventDoc> = { abandoned: { $ne: true } };
-  let types = filter.types;
-  if (filter.audience) {
-    const allowed = new Set<string>(filter.audience.types);
-    types = types ? types.filter((type) => allowed.has(type)) : filter.audience.types;
-    query.$or = [{ userId: filter.audience.userId }, { roles: filter.audience.role }];
-  }
-  if (types?.length === 0 || filter.levels?.length === 0 || filter.sources?.length === 0) return null;
-  if (filter.userId !== undefined) query.userId = filter.userId;
-  if (types) query.type = { $in: [...types] };
-  if (filter.levels) query.level = { $in: [...filter.levels] };
-  if (filter.sources) query.source = { $in: [...filter.sources] };
-  if (filter.deliveryId !== undefined) query.deliveryId = filter.deliveryId;
-  if (filter.from !== undefined || filter.to !== undefined) {
-    query.timestamp = {
-      ...(filter.from === undefined ? {} : { $gte: new Date(filter.from) }),
-      ...(filter.to === undefined ? {} : { $lt: new Date(filter.to) }),
-    };
-  }
-  return query;
 }
