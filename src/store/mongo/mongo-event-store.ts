@@ -9,24 +9,16 @@
  * but their commits may interleave out of seq order.
  */
 import { MongoClient, MongoServerError, type Collection, type Db, type IndexDescription } from 'mongodb';
-import type { AppendResult, EventStore, ListOptions } from '../../events/event-store.js';
-import type { HeraldEvent, NewEvent } from '../../events/model.js';
+import type { EventStore, ListOptions } from '../../events/event-store.js';
 import { StoreError } from '../../errors.js';
 import type { WithAnalytics } from '../../analytics/analytics-store.js';
 import { createMongoAnalytics, type MongoAnalytics } from './mongo-analytics.js';
 import { createMongoErrorStore } from './mongo-error-store.js';
-import {
-  createErrorGuard,
-  dbNameFromUrl,
-  ensureIndexes as ensureIndexesOf,
-  isDuplicateKey,
-  listIndexesOf,
-  partialWrite,
-  sameKey,
-  type WarnLogger,
-} from './driver.js';
-import { abandonedDoc, toDoc, toEvent, toEventFrom, toQuery, type EventDoc, type NewEventDoc } from './event-docs.js';
-import { highestReserved, maxSeq, reserveSeqs, syncCounter, type CounterDoc } from './seq-counter.js';
+import { createBatchWriter, type BatchWriter } from './batch-writer.js';
+import { createErrorGuard, dbNameFromUrl, ensureIndexes as ensureIndexesOf, isDuplicateKey, listIndexesOf, sameKey, type WarnLogger } from './driver.js';
+import { abandonedDoc, toDoc, toEvent, toQuery, type EventDoc, type NewEventDoc } from './event-docs.js';
+import { createGroupCommit } from './group-commit.js';
+import { highestReserved, maxSeq, syncCounter, type CounterDoc } from './seq-counter.js';
 
 export { dbNameFromUrl, toQuery };
 
@@ -59,8 +51,6 @@ export interface MongoEventStore extends EventStore, WithAnalytics {
 
 export const EVENTS_COLLECTION = 'event_logs';
 export const COUNTERS_COLLECTION = 'counters';
-/** Retries of a batch whose positions were taken before it committed. */
-const MAX_RESYNCS = 16;
 const DEFAULT_DB = 'herald';
 
 const INDEXES: readonly IndexDescription[] = [
@@ -238,153 +228,12 @@ export async function supportsTtlIndexes(db: Db): Promise<boolean> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Group commit
-
-interface Item {
-  readonly event: NewEvent;
-  readonly doc: NewEventDoc;
-}
-
-/** Per-item outcome: a failed item rejects the call it came from, not the whole batch. */
-type Outcome = AppendResult | { readonly error: unknown };
-
-/**
- * Serializes writes: one batch in flight; calls arriving meanwhile wait and go together in the next
- * batch (whole calls, up to `maxBatch` items; a larger call is written alone, in chunks). A lone call
- * starts at the end of the current microtask queue, without a timer.
- */
-function createGroupCommit(write: (items: readonly Item[]) => Promise<Outcome[]>, maxBatch: number) {
-  interface Call {
-    readonly items: readonly Item[];
-    resolve(results: AppendResult[]): void;
-    reject(error: unknown): void;
-  }
-  const waiting: Call[] = [];
-  let running: Promise<void> | undefined;
-
-  const settle = (call: Call, outcomes: readonly Outcome[]) => {
-    const failed = outcomes.find((o): o is { error: unknown } => 'error' in o);
-    if (failed) call.reject(failed.error);
-    else call.resolve(outcomes as AppendResult[]);
-  };
-
-  const run = async () => {
-    while (waiting.length > 0) {
-      let take = 1;
-      let size = waiting[0]!.items.length;
-      while (take < waiting.length && size + waiting[take]!.items.length <= maxBatch) size += waiting[take++]!.items.length;
-      const group = waiting.splice(0, take);
-      const items = group.flatMap((call) => call.items);
-      const outcomes: Outcome[] = [];
-      try {
-        for (let i = 0; i < items.length; i += maxBatch) outcomes.push(...(await write(items.slice(i, i + maxBatch))));
-      } catch (error) {
-        for (const call of group) call.reject(error);
-        continue;
-      }
-      let offset = 0;
-      for (const call of group) {
-        settle(call, outcomes.slice(offset, offset + call.items.length));
-        offset += call.items.length;
-      }
-    }
-    running = undefined;
-  };
-
-  return {
-    push(items: readonly Item[]): Promise<AppendResult[]> {
-      return new Promise((resolve, reject) => {
-        waiting.push({ items, resolve, reject });
-        running ??= Promise.resolve().then(run);
-      });
-    },
-    /** Resolves once every queued call has been written (or has failed). */
-    async drain() {
-      while (running) await running;
-    },
-  };
-}
-
-/**
- * Writes one batch: skips keys already stored (or earlier in the batch), reserves a seq range,
- * then inserts in order. A duplicate-key error on insert (a race with another writer) is resolved
- * by re-reading the stored event; the rest of the batch is then inserted.
- */
-function createBatchWriter(events: Collection<EventDoc>, counters: Collection<CounterDoc>) {
-  return async (items: readonly Item[]): Promise<Outcome[]> => {
-    const outcomes: (Outcome | undefined)[] = new Array(items.length);
-    const firstWithKey = new Map<string, number>();
-    const aliasOf = new Map<number, number>();
-    const keys = [...new Set(items.flatMap((item) => item.doc.idempotencyKey ?? []))];
-    const stored = new Map<string, HeraldEvent>();
-    if (keys.length > 0) {
-      for (const doc of await events.find({ idempotencyKey: { $in: keys } }).toArray()) {
-        stored.set(doc.idempotencyKey!, toEvent(doc));
-      }
-    }
-
-    const toInsert: number[] = [];
-    items.forEach((item, i) => {
-      const key = item.doc.idempotencyKey;
-      const existing = key === undefined ? undefined : stored.get(key);
-      if (existing) outcomes[i] = { event: existing, duplicate: true };
-      else if (key !== undefined && firstWithKey.has(key)) aliasOf.set(i, firstWithKey.get(key)!);
-      else {
-        if (key !== undefined) firstWithKey.set(key, i);
-        toInsert.push(i);
-      }
-    });
-
-    let pending = toInsert;
-    let resyncs = 0;
-    while (pending.length > 0) {
-      const first = await reserveSeqs(counters, pending.length);
-      const docs: EventDoc[] = pending.map((i, n) => ({ ...items[i]!.doc, seq: first + n }));
-      const inserted = await insertOrdered(events, docs);
-      for (let n = 0; n < inserted.count; n++) {
-        outcomes[pending[n]!] = { event: toEventFrom(items[pending[n]!]!.event, docs[n]!.seq), duplicate: false };
-      }
-      if (!inserted.error) break;
-      const failedAt = pending[inserted.count]!;
-      const rest = pending.slice(inserted.count + 1);
-      if (!inserted.error.duplicateKey) {
-        outcomes[failedAt] = { error: inserted.error.cause };
-        pending = rest;
-        continue;
-      }
-      const winner = await findConflicting(events, items[failedAt]!.doc);
-      if (winner) {
-        outcomes[failedAt] = { event: winner, duplicate: true };
-        pending = rest;
-      } else {
-        // Neither the key nor the id exists, so the seq does: another writer took it (FerretDB's $inc is not
-        // atomic across connections), a reader closed it as abandoned (docs/cursors.md), or the counter is behind
-        // the log (restored backup). Realign and retry with fresh seqs; a later position is always safe.
-        if (++resyncs > MAX_RESYNCS) throw new StoreError('MongoDB event log: seq counter is behind the log', { cause: inserted.error });
-        await syncCounter(events, counters);
-        pending = pending.slice(inserted.count);
-      }
-    }
-
-    for (const [i, original] of aliasOf) {
-      const target = outcomes[original]!;
-      outcomes[i] = 'error' in target ? target : { event: target.event, duplicate: true };
-    }
-    return outcomes as Outcome[];
-  };
-}
-
 /**
  * Counts each written batch in `event_analytics` after its insert (see mongo-analytics.ts for the crash
  * window). A counter failure is logged, not thrown: the events are already durable, and failing the append
  * would make publishers retry and duplicate them.
  */
-function withCounters(
-  write: (items: readonly Item[]) => Promise<Outcome[]>,
-  analytics: MongoAnalytics,
-  logger: Logger,
-): (items: readonly Item[]) => Promise<Outcome[]> {
+function withCounters(write: BatchWriter, analytics: MongoAnalytics, logger: WarnLogger): BatchWriter {
   return async (items) => {
     const outcomes = await write(items);
     const fresh = outcomes.flatMap((o) => ('event' in o && !o.duplicate ? [o.event] : []));
@@ -395,37 +244,6 @@ function withCounters(
     }
     return outcomes;
   };
-}
-
-interface WriteFailure {
-  readonly duplicateKey: boolean;
-  readonly cause: unknown;
-}
-
-/** Ordered insert: on a per-document error, reports how many went in before it. */
-async function insertOrdered(
-  events: Collection<EventDoc>,
-  docs: EventDoc[],
-): Promise<{ count: number; error?: WriteFailure }> {
-  try {
-    await events.insertMany(docs, { ordered: true });
-    return { count: docs.length };
-  } catch (error) {
-    const failure = partialWrite(error);
-    const first = failure?.writeErrors[0];
-    if (!first || failure.writeConcernError !== undefined) throw error;
-    return { count: first.index, error: { duplicateKey: isDuplicateKey(first), cause: error } };
-  }
-}
-
-/** The stored event that made an insert fail: same idempotency key, else same id. */
-async function findConflicting(events: Collection<EventDoc>, doc: NewEventDoc): Promise<HeraldEvent | null> {
-  if (doc.idempotencyKey !== undefined) {
-    const byKey = await events.findOne({ idempotencyKey: doc.idempotencyKey });
-    if (byKey) return toEvent(byKey);
-  }
-  const byId = await events.findOne({ _id: doc._id });
-  return byId ? toEvent(byId) : null;
 }
 
 // ---------------------------------------------------------------------------------------------
