@@ -7,20 +7,25 @@
  * process seq order is commit order. Calls that arrive while a batch is in flight are coalesced into
  * the next one (group commit). Several processes writing to one database get unique, increasing seqs,
  * but their commits may interleave out of seq order.
+ *
+ * This module only puts the parts together: event-docs.ts (documents and queries), seq-counter.ts,
+ * batch-writer.ts (reservation, ordered insert, conflicts), group-commit.ts, event-indexes.ts (indexes and
+ * retention) and driver.ts (error guard, write errors, index creation, shared by every MongoDB store).
  */
-import { MongoClient, MongoServerError, type Collection, type Db, type IndexDescription } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import type { EventStore, ListOptions } from '../../events/event-store.js';
 import { StoreError } from '../../errors.js';
 import type { WithAnalytics } from '../../analytics/analytics-store.js';
+import { createBatchWriter, type BatchWriter } from './batch-writer.js';
+import { createErrorGuard, dbNameFromUrl, isDuplicateKey, type WarnLogger } from './driver.js';
+import { abandonedDoc, toDoc, toEvent, toQuery, type EventDoc, type NewEventDoc } from './event-docs.js';
+import { createRetention, ensureEventIndexes, supportsTtlIndexes, type RetentionMode } from './event-indexes.js';
+import { createGroupCommit } from './group-commit.js';
 import { createMongoAnalytics, type MongoAnalytics } from './mongo-analytics.js';
 import { createMongoErrorStore } from './mongo-error-store.js';
-import { createBatchWriter, type BatchWriter } from './batch-writer.js';
-import { createErrorGuard, dbNameFromUrl, ensureIndexes as ensureIndexesOf, isDuplicateKey, listIndexesOf, sameKey, type WarnLogger } from './driver.js';
-import { abandonedDoc, toDoc, toEvent, toQuery, type EventDoc, type NewEventDoc } from './event-docs.js';
-import { createGroupCommit } from './group-commit.js';
 import { highestReserved, maxSeq, syncCounter, type CounterDoc } from './seq-counter.js';
 
-export { dbNameFromUrl, toQuery };
+export { dbNameFromUrl, supportsTtlIndexes, toQuery, type RetentionMode };
 
 export interface MongoEventStoreOptions {
   /** Connection string. Never copied into error messages. */
@@ -32,9 +37,6 @@ export interface MongoEventStoreOptions {
   /** Receives warnings (index fallbacks, conflicting index options). @default silent */
   readonly logger?: WarnLogger;
 }
-
-/** How expired events leave the log: a TTL index, a periodic `purgeBefore` run by the caller, or not at all. */
-export type RetentionMode = 'ttl' | 'purge' | 'off';
 
 export interface MongoEventStore extends EventStore, WithAnalytics {
   readonly kind: 'mongodb';
@@ -52,20 +54,6 @@ export interface MongoEventStore extends EventStore, WithAnalytics {
 export const EVENTS_COLLECTION = 'event_logs';
 export const COUNTERS_COLLECTION = 'counters';
 const DEFAULT_DB = 'herald';
-
-const INDEXES: readonly IndexDescription[] = [
-  { key: { seq: 1 }, name: 'seq_1', unique: true },
-  { key: { timestamp: 1 }, name: 'timestamp_1' },
-  { key: { type: 1 }, name: 'type_1' },
-  { key: { userId: 1 }, name: 'userId_1' },
-  { key: { source: 1 }, name: 'source_1' },
-  { key: { timestamp: 1, type: 1 }, name: 'timestamp_1_type_1' },
-  { key: { userId: 1, timestamp: 1 }, name: 'userId_1_timestamp_1' },
-  { key: { userId: 1, seq: 1 }, name: 'userId_1_seq_1' },
-  { key: { deliveryId: 1, seq: 1 }, name: 'deliveryId_1_seq_1' },
-];
-const IDEMPOTENCY_INDEX = 'idempotencyKey_unique';
-const TIMESTAMP_KEY = { timestamp: 1 } as const;
 
 /** Creates the store: connects, creates indexes (idempotent) and aligns the seq counter with the log. */
 export async function createMongoEventStore(options: MongoEventStoreOptions): Promise<MongoEventStore> {
@@ -91,7 +79,7 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
   let analytics: MongoAnalytics;
   let errors: WithAnalytics['errors'];
   try {
-    await ensureIndexes(events, logger);
+    await ensureEventIndexes(events, logger);
     await syncCounter(events, counters);
     analytics = await createMongoAnalytics(db, EVENTS_COLLECTION, failures);
     errors = await createMongoErrorStore(db, failures);
@@ -102,8 +90,8 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
 
   const writer = withCounters(createBatchWriter(events, counters), analytics, logger);
   const queue = createGroupCommit(writer, maxBatch);
+  const retention = createRetention(db, events);
   let closed = false;
-  let ttlSupported: Promise<boolean> | undefined;
 
   const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     if (closed) throw new StoreError(`MongoDB event log: ${what} after close`);
@@ -186,15 +174,7 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
 
     async ensureRetention(days) {
       if (days !== null && !(Number.isFinite(days) && days > 0)) throw new RangeError('retention days must be > 0');
-      return guard('ensureRetention', async () => {
-        ttlSupported ??= supportsTtlIndexes(db).catch((error: unknown) => {
-          ttlSupported = undefined; // probe again next time: the server was unreachable, not unwilling
-          throw error;
-        });
-        if (!(await ttlSupported)) return { mode: days === null ? 'off' : 'purge' };
-        await applyTtl(events, days === null ? null : Math.max(1, Math.round(days * 86_400)));
-        return { mode: days === null ? 'off' : 'ttl' };
-      });
+      return guard('ensureRetention', () => retention(days));
     },
 
     async close() {
@@ -208,24 +188,6 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
       }
     },
   };
-}
-
-/**
- * Whether the server accepts TTL indexes: creates one on a scratch collection and drops it.
- * True on MongoDB, false on FerretDB v1 (`NotImplemented`).
- * @throws StoreError when the server cannot be reached (as opposed to refusing the index).
- */
-export async function supportsTtlIndexes(db: Db): Promise<boolean> {
-  const scratch = db.collection(`herald_ttl_probe_${process.pid}_${Date.now().toString(36)}`);
-  try {
-    await scratch.createIndex({ at: 1 }, { expireAfterSeconds: 3600, name: 'ttl_probe' });
-    return true;
-  } catch (error) {
-    if (error instanceof MongoServerError) return false;
-    throw new StoreError('MongoDB event log: TTL probe failed', { cause: error });
-  } finally {
-    await scratch.drop().catch(() => {});
-  }
 }
 
 /**
@@ -244,58 +206,4 @@ function withCounters(write: BatchWriter, analytics: MongoAnalytics, logger: War
     }
     return outcomes;
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Indexes and retention
-
-type Logger = WarnLogger;
-
-/**
- * Creates missing indexes (see `ensureIndexes` in driver.ts); an index whose key pattern already exists is
- * left alone, so a TTL set on `timestamp_1` by `ensureRetention` survives restarts.
- */
-async function ensureIndexes(events: Collection<EventDoc>, logger: Logger): Promise<void> {
-  const { existing, mismatches } = await ensureIndexesOf(events, INDEXES);
-  for (const { name, expectedUnique } of mismatches) {
-    logger.warn({ index: name, expectedUnique }, 'event_logs index has unexpected options');
-  }
-  if (existing.some((index) => sameKey(index.key, { idempotencyKey: 1 }))) return;
-  try {
-    // Partial is MongoDB's recommended form; FerretDB v1 answers NotImplemented.
-    await events.createIndex(
-      { idempotencyKey: 1 },
-      { name: IDEMPOTENCY_INDEX, unique: true, partialFilterExpression: { idempotencyKey: { $exists: true } } },
-    );
-  } catch (error) {
-    if (!(error instanceof MongoServerError)) throw error;
-    logger.warn({ code: error.code }, 'partial unique index refused; using a sparse unique index for idempotencyKey');
-    await events.createIndex({ idempotencyKey: 1 }, { name: IDEMPOTENCY_INDEX, unique: true, sparse: true });
-  }
-}
-
-/** Sets (seconds) or removes (null) the TTL on the `timestamp` index. */
-async function applyTtl(events: Collection<EventDoc>, seconds: number | null): Promise<void> {
-  const current = (await listIndexesOf(events)).find((index) => sameKey(index.key, TIMESTAMP_KEY));
-  const currentTtl = current?.expireAfterSeconds as number | undefined;
-  if (seconds === null) {
-    if (current && currentTtl !== undefined) {
-      await events.dropIndex(current.name as string);
-      await events.createIndex(TIMESTAMP_KEY, { name: 'timestamp_1' });
-    }
-    return;
-  }
-  if (currentTtl === seconds) return;
-  if (!current) {
-    await events.createIndex(TIMESTAMP_KEY, { name: 'timestamp_1', expireAfterSeconds: seconds });
-    return;
-  }
-  try {
-    // MongoDB >= 5.1 turns a plain single-field index into a TTL index, or changes its TTL, in place.
-    await events.db.command({ collMod: events.collectionName, index: { keyPattern: TIMESTAMP_KEY, expireAfterSeconds: seconds } });
-  } catch (error) {
-    if (!(error instanceof MongoServerError)) throw error;
-    await events.dropIndex(current.name as string);
-    await events.createIndex(TIMESTAMP_KEY, { name: 'timestamp_1', expireAfterSeconds: seconds });
-  }
 }
