@@ -25,7 +25,7 @@ export interface WarnLogger {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-/** Turns what the driver throws into `StoreError`s named after one store. */
+/** Turns what the driver throws into `StoreError`s named after one store. Its methods work detached (`const guard = errors.run`). */
 export interface ErrorGuard {
   /** `cause` as a StoreError saying which operation failed; a StoreError is returned as it is. */
   wrap(what: string, cause: unknown): StoreError;
