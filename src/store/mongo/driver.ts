@@ -1,7 +1,7 @@
 /**
- * The `mongodb` driver's plumbing, once for every MongoDB store (events, analytics, event_errors, webhooks):
- * wrapping driver errors in `StoreError` without the URL or its password, reading partial bulk failures, telling
- * duplicate keys apart, and creating indexes idempotently in the way FerretDB v1 tolerates.
+ * The `mongodb` driver's plumbing, once for every MongoDB store (events, analytics, event_errors, webhooks,
+ * revocations): wrapping driver errors in `StoreError` without the URL or its password, reading partial bulk
+ * failures, telling duplicate keys apart, and creating indexes idempotently in the way FerretDB v1 tolerates.
  */
 import {
   MongoBulkWriteError,
