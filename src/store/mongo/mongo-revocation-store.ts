@@ -1,8 +1,7 @@
 /** Revocations on MongoDB: one document per user (`_id` = user id, the latest revocation), shared by every instance. */
 import type { Db } from 'mongodb';
 import type { Revocation, RevocationStore } from '../../auth/revocations.js';
-import { StoreError } from '../../errors.js';
-import { ensureIndexes } from './indexes.js';
+import { createErrorGuard, ensureIndexes } from './driver.js';
 
 export const REVOCATIONS_COLLECTION = 'revocations';
 
@@ -14,13 +13,7 @@ interface RevocationDoc {
 export async function createMongoRevocationStore(db: Db): Promise<RevocationStore> {
   const revocations = db.collection<RevocationDoc>(REVOCATIONS_COLLECTION);
   await ensureIndexes(revocations, [{ key: { revokedAt: 1 }, name: 'revokedAt_1' }]);
-  const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (cause) {
-      throw new StoreError(`MongoDB revocations: ${what} failed`, { cause });
-    }
-  };
+  const guard = createErrorGuard('MongoDB revocations').run;
   return {
     revoke: ({ userId, revokedAt }: Revocation) =>
       guard('revoke', async () => void (await revocations.updateOne({ _id: userId }, { $max: { revokedAt } }, { upsert: true }))),
