@@ -28,11 +28,16 @@ const TIMESTAMP_KEY = { timestamp: 1 } as const;
 /**
  * Creates the missing indexes of `event_logs` (see `ensureIndexes`); an index whose key pattern already exists is
  * left alone, so a TTL set on `timestamp_1` by `ensureRetention` survives restarts. Existing indexes with another
- * uniqueness are logged, not changed.
+ * uniqueness are logged, not changed, except a non-unique `seq` index, which refuses the start.
  */
 export async function ensureEventIndexes(events: Collection<EventDoc>, logger: WarnLogger): Promise<void> {
   const { existing, mismatches } = await ensureIndexes(events, INDEXES);
   for (const { name, expectedUnique } of mismatches) {
+    // Positions are arbitrated by this index (docs/cursors.md): without it two writers could share one.
+    const index = existing.find((i) => i.name === name);
+    if (expectedUnique && index && sameKey(index.key, { seq: 1 })) {
+      throw new StoreError('MongoDB event log: the index on event_logs.seq exists but is not unique; drop it (Herald recreates it unique) before starting');
+    }
     logger.warn({ index: name, expectedUnique }, 'event_logs index has unexpected options');
   }
   if (existing.some((index) => sameKey(index.key, { idempotencyKey: 1 }))) return;

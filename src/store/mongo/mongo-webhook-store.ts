@@ -69,7 +69,10 @@ async function insertIgnoringDuplicates<T extends { _id: string }>(collection: C
     return result.insertedCount;
   } catch (error) {
     const failure = partialWrite(error);
-    if (failure?.writeErrors.every(isDuplicateKey)) return failure.insertedCount;
+    // Only duplicates (deliveries already stored) are fine. A failure without per-document errors (the network or
+    // the server failed mid-write) or with a write-concern error leaves deliveries unstored: the caller must not
+    // move its cursor past them, so it is thrown.
+    if (failure && failure.writeErrors.length > 0 && !failure.writeConcernError && failure.writeErrors.every(isDuplicateKey)) return failure.insertedCount;
     throw error;
   }
 }
