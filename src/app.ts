@@ -81,6 +81,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     replayBatchSize: config.replayBatchSize,
     subscriptionBuffer: config.subscriptionBuffer,
     sessions: config.limits,
+    publishRate: config.publishRate,
     onSequenceError: (error) => logger.warn({ err: error }, 'event log unreachable while ordering live events; retrying'),
     onCommitted: (events) => {
       webhooks.onCommitted(events);

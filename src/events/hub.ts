@@ -35,6 +35,8 @@ export interface HubOptions {
   readonly holeWaitMs?: number;
   /** A failed log read while filling a gap between events (retried). */
   readonly onSequenceError?: (error: unknown) => void;
+  /** Per publishing token (see PublisherOptions.rate). @default unlimited */
+  readonly publishRate?: PublisherOptions['rate'];
   /** Observer of each event handed to the router, in log order (metrics: publish-to-dispatch latency). */
   readonly onDispatched?: (event: HeraldEvent) => void;
 }
@@ -84,7 +86,7 @@ export function createHub(options: HubOptions): Hub {
   const { store, bus } = options;
   const router = createRouter();
   const connections = createSessionRegistry(options.sessions);
-  const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, onRejected: options.onRejected, now: options.now });
+  const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, onRejected: options.onRejected, now: options.now, rate: options.publishRate });
   // Bus -> sequencer (log order, each once, gaps filled from the log) -> router. Until the log's head is known,
   // what the bus brings waits.
   let sequencer: Sequencer | undefined;
