@@ -1,8 +1,9 @@
 /**
- * GraphQL Code Generator: resolver types for the server (src/graphql/generated) and the SDK's schema
- * and event types (clients/sdk/src/generated) from schema/. Generated files are committed; `npm run
- * codegen` regenerates them and CI (`git diff --exit-code`) and test/clients/codegen.test.ts fail when
- * they are stale. The SDK's entries read schema/ only: clients never see src/.
+ * GraphQL Code Generator: resolver types for the server (src/graphql/generated), the SDK's schema and
+ * event types (clients/sdk/src/generated), and @herald/react's typed documents and query hooks
+ * (clients/react/src/generated, from clients/react/documents/) from schema/. Generated files are committed;
+ * `npm run codegen` regenerates them and CI (`git diff --exit-code`) and test/clients/codegen.test.ts fail
+ * when they are stale. The clients' entries read schema/ only: clients never see src/.
  */
 import type { CodegenConfig } from '@graphql-codegen/cli';
 import { CATALOGUE, ROLES } from './src/events/catalogue.ts';
@@ -26,6 +27,27 @@ export const sdkGenerates: CodegenConfig['generates'] = {
   },
   'clients/sdk/src/generated/events.ts': {
     plugins: [generatedHeader, './clients/sdk/codegen/herald-events-plugin.cjs'],
+  },
+};
+
+/** clients/react: the client preset's typed documents (string mode: what `client.query` sends), and one hook per query. */
+const reactDocuments = ['clients/react/documents/*.graphql'];
+export const reactGenerates: CodegenConfig['generates'] = {
+  'clients/react/src/generated/': {
+    preset: 'client',
+    documents: reactDocuments,
+    plugins: [generatedHeader],
+    presetConfig: { fragmentMasking: false },
+    config: {
+      documentMode: 'string',
+      importExtension: '.js',
+      useTypeImports: true,
+      scalars: { ID: 'string', DateTime: 'string', JSON: 'unknown' },
+    },
+  },
+  'clients/react/src/generated/hooks.ts': {
+    documents: reactDocuments,
+    plugins: [generatedHeader, './clients/react/codegen/herald-hooks-plugin.cjs'],
   },
 };
 
@@ -64,6 +86,7 @@ const config: CodegenConfig = {
       },
     },
     ...sdkGenerates,
+    ...reactGenerates,
   },
 };
 

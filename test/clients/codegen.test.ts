@@ -12,7 +12,10 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 describe('generated code', () => {
   it('is up to date with schema/ (run `npm run codegen` when this fails)', async () => {
     const outputs = (await generate({ ...config, cwd: ROOT, silent: true }, false)) as Array<{ filename: string; content: string }>;
-    expect(outputs.length).toBe(Object.keys(config.generates).length);
+    // A preset entry (a folder, ending in '/') writes several files; every entry writes at least one.
+    for (const target of Object.keys(config.generates)) {
+      expect(outputs.some((o) => (target.endsWith('/') ? o.filename.startsWith(target) : o.filename === target)), `${target} generated`).toBe(true);
+    }
     for (const output of outputs) {
       const committed = readFileSync(join(ROOT, output.filename), 'utf8');
       expect(committed, `${output.filename} is stale: run npm run codegen`).toBe(output.content);
