@@ -157,8 +157,11 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
         subscribeAttempts = 0;
         subscribed = true;
         const info: BusSubscribed = { reconnect: everSubscribed, lostAt, at: Date.now() };
-        if (info.reconnect) logger.info({ ...at, downMs: info.at - (lostAt ?? info.at) }, 'redis event bus: subscribed again');
-        else logger.info(at, 'redis event bus: subscribed');
+        if (!info.reconnect) logger.info(at, 'redis event bus: subscribed');
+        else {
+          const suppressed = throttle('sub:again');
+          if (suppressed !== undefined) logger.info({ ...at, downMs: info.at - (lostAt ?? info.at), suppressed }, 'redis event bus: subscribed again');
+        }
         everSubscribed = true;
         lostAt = null;
         markReady();
@@ -178,7 +181,8 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
     if (closed || !subscribed) return;
     subscribed = false;
     lostAt = Date.now();
-    logger.warn(at, 'redis event bus: subscription lost; other instances\' events are not received until it is back');
+    const suppressed = throttle('sub:lost');
+    if (suppressed !== undefined) logger.warn({ ...at, suppressed }, 'redis event bus: subscription lost; other instances\' events are not received until it is back');
     for (const listener of lostListeners) listener(lostAt);
   });
   sub.on('message', (from: string, message: string) => {
@@ -208,7 +212,14 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
     },
     publish(events: readonly HeraldEvent[]) {
       if (events.length === 0) return;
-      if (!closed) send(codec.encode(events));
+      if (!closed) {
+        try {
+          send(codec.encode(events));
+        } catch (error) {
+          // Not serializable (a bug upstream): the events are committed, so this instance still delivers them.
+          noteError('pub', 'announcement not serializable', error as Error);
+        }
+      }
       handlers.deliver(events);
     },
     subscribe: handlers.subscribe,

@@ -85,6 +85,15 @@ describe.skipIf(skip !== undefined)('Redis event bus', () => {
     expect(b.received[0]).not.toBe(fromA[0]); // B's came through Redis, as JSON
   });
 
+  it('never throws from publish: an event it cannot serialize is still delivered locally, and logged', async () => {
+    const a = bus('a', freshChannel());
+    await a.bus.ready;
+    const odd = committedEvent(1, { data: { amount: 10n } });
+    expect(() => a.bus.publish([odd])).not.toThrow();
+    expect(a.received).toEqual([odd]);
+    expect(a.logs.lines.some((l) => /announcement not serializable/.test(l['msg']))).toBe(true);
+  });
+
   it('drops messages that are not Herald announcements, logging once per window, and reports a clashing INSTANCE_ID', async () => {
     const channel = freshChannel();
     const b = bus('b', channel);
