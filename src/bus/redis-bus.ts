@@ -148,12 +148,25 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
 
   const sub = connect('sub');
   let subscribeAttempts = 0;
+  // One per connection of `sub`: a SUBSCRIBE answered (or failed) for a connection that is gone is ignored.
+  let generation = 0;
 
-  function subscribe() {
+  /** Listeners are the hub's: one that throws must not break the bus (nor escape into ioredis' callbacks). */
+  function notify<T>(listeners: ReadonlySet<(value: T) => void>, value: T) {
+    for (const listener of listeners) {
+      try {
+        listener(value);
+      } catch (error) {
+        options.onHandlerError?.(error);
+      }
+    }
+  }
+
+  function subscribe(current: number) {
     clearTimeout(resubscribeTimer);
     sub.subscribe(channel).then(
       () => {
-        if (closed || sub.status !== 'ready') return;
+        if (closed || current !== generation || subscribed) return;
         subscribeAttempts = 0;
         subscribed = true;
         const info: BusSubscribed = { reconnect: everSubscribed, lostAt, at: Date.now() };
@@ -165,25 +178,27 @@ export function createRedisEventBus(options: RedisEventBusOptions): RedisEventBu
         everSubscribed = true;
         lostAt = null;
         markReady();
-        for (const listener of subscribedListeners) listener(info);
+        notify(subscribedListeners, info);
       },
       (error: Error) => {
+        if (closed || current !== generation) return;
         noteError('sub', 'subscribe failed', error);
         // The connection is up but refuses (ACL, a command renamed): retry on it, with backoff.
-        if (!closed && sub.status === 'ready') resubscribeTimer = setTimeout(subscribe, backoff(++subscribeAttempts, maxDelay));
+        resubscribeTimer = setTimeout(() => subscribe(current), backoff(++subscribeAttempts, maxDelay));
       },
     );
   }
 
-  sub.on('ready', subscribe);
+  sub.on('ready', () => subscribe(++generation));
   sub.on('close', () => {
+    generation++;
     clearTimeout(resubscribeTimer);
     if (closed || !subscribed) return;
     subscribed = false;
     lostAt = Date.now();
     const suppressed = throttle('sub:lost');
     if (suppressed !== undefined) logger.warn({ ...at, suppressed }, 'redis event bus: subscription lost; other instances\' events are not received until it is back');
-    for (const listener of lostListeners) listener(lostAt);
+    notify(lostListeners, lostAt);
   });
   sub.on('message', (from: string, message: string) => {
     if (from !== channel || closed || codec.isOwn(message)) return;

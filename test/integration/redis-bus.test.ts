@@ -118,11 +118,19 @@ describe.skipIf(skip !== undefined)('Redis event bus', () => {
 
   it('says when the subscription is lost and re-established across a Redis restart, then delivers again, none twice', async () => {
     const channel = freshChannel();
+    const listenerErrors: unknown[] = [];
     const a = bus('a', channel);
-    const b = bus('b', channel);
+    const b = bus('b', channel, { onHandlerError: (error) => listenerErrors.push(error) });
     await Promise.all([a.bus.ready, b.bus.ready]);
     const lost: number[] = [];
     const resubscribed: BusSubscribed[] = [];
+    // A listener that throws is reported and does not keep the others from being told.
+    b.bus.onLost(() => {
+      throw new Error('a buggy listener');
+    });
+    b.bus.onSubscribed(() => {
+      throw new Error('a buggy listener');
+    });
     b.bus.onLost((at) => lost.push(at));
     b.bus.onSubscribed((info) => resubscribed.push(info));
 
@@ -141,6 +149,7 @@ describe.skipIf(skip !== undefined)('Redis event bus', () => {
     await waitFor(() => resubscribed.length === 1, 10_000, 'B to subscribe again');
     expect(resubscribed[0]).toMatchObject({ reconnect: true, lostAt: lost[0] });
     expect(resubscribed[0]!.at).toBeGreaterThanOrEqual(lost[0]!);
+    expect(listenerErrors).toHaveLength(2);
     expect(b.logs.lines.some((l) => /subscribed again/.test(l['msg']) && typeof l['downMs'] === 'number')).toBe(true);
 
     // A's publishing connection may come back after B's subscription: what A publishes now is kept until it is.
