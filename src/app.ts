@@ -14,7 +14,11 @@ import { createTokenVerifier } from './auth/tokens.js';
 import { buildSchema } from './graphql/schema.js';
 import { createPayloadValidator } from './graphql/payload-validator.js';
 import { eventResolvers } from './graphql/resolvers/events.js';
-import { statsResolvers } from './graphql/resolvers/stats.js';
+import { createStatsResolvers } from './graphql/resolvers/stats.js';
+import { createRevocations } from './auth/revocations.js';
+import { createMetrics } from './metrics/metrics.js';
+import { CloseCode } from 'graphql-ws';
+import { HeraldCloseCode } from '../clients/protocol/index.js';
 import { createHttpHandler, createRequestListener } from './transport/http.js';
 import { attachWebSocket } from './transport/ws.js';
 import { createSseHandler } from './transport/sse.js';
@@ -38,12 +42,21 @@ export interface Herald {
   readonly analytics: Analytics;
   /** Starts listening; resolves with the base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
-  /** Stops accepting, closes live connections, flushes and closes the store. */
-  close(): Promise<void>;
+  /**
+   * Graceful shutdown: /ready turns 503, no new connections, live clients told to reconnect elsewhere (WebSocket
+   * 1012, SSE final `event: error` with a `retry:` hint), in-flight requests finish and webhook attempts finish or
+   * are released, within `timeoutMs` (SHUTDOWN_TIMEOUT_MS); then batched writes are flushed and stores closed.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  /** True once shutdown began (readiness). */
+  readonly draining: boolean;
 }
 
 export async function createHerald(config: Config, logger: Logger): Promise<Herald> {
-  const { events: store, webhooks: webhookStore } = await openStores(config, logger);
+  const metrics = createMetrics({ token: config.metricsToken, production: config.env === 'production' });
+  const stores = await openStores(config, logger);
+  const store = metrics.timeStore(stores.events);
+  const { webhooks: webhookStore, revocations: revocationStore } = stores;
   const analytics = createAnalytics({
     events: store,
     analytics: store.analytics,
@@ -52,7 +65,15 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
   });
   const bus = await openEventBus(config, logger);
   const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays });
-  const schema = buildSchema([eventResolvers, statsResolvers, createWebhookResolvers(webhooks.api), createAnalyticsResolvers(analytics)]);
+  // Revocations end live sessions through the hub (made below): only after start-up, so `hub` is set by then.
+  const revocations = createRevocations({
+    store: revocationStore,
+    maxTokenAgeMs: config.jwt.maxAgeMs,
+    closeSessions: ({ userId, revokedAt }) =>
+      hub.connections.closeUser(userId, CloseCode.Unauthorized, 'Unauthorized: sessions revoked', (session) => (session.viewer.issuedAt ?? 0) <= revokedAt),
+    onError: (error) => logger.warn({ err: error }, 'revocations could not be read; retrying'),
+  });
+  const schema = buildSchema([eventResolvers, createStatsResolvers({ revocations }), createWebhookResolvers(webhooks.api), createAnalyticsResolvers(analytics)]);
   const hub = createHub({
     store,
     bus,
@@ -60,11 +81,19 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     replayBatchSize: config.replayBatchSize,
     subscriptionBuffer: config.subscriptionBuffer,
     sessions: config.limits,
-    onCommitted: webhooks.onCommitted,
+    publishRate: config.publishRate,
+    onSequenceError: (error) => logger.warn({ err: error }, 'event log unreachable while ordering live events; retrying'),
+    onCommitted: (events) => {
+      webhooks.onCommitted(events);
+      metrics.published(events);
+    },
+    onDispatched: metrics.dispatched,
     onRejected: (r) =>
       analytics.recordError({ kind: 'validation', source: r.source, field: r.field, message: r.message, details: r.type ? { type: r.type } : null }),
   });
-  const verifier = createTokenVerifier(config.jwt);
+  let closed = false;
+  metrics.observeHub(hub);
+  const verifier = createTokenVerifier(config.jwt, { isRevoked: revocations.isRevoked });
   const maskError = createMaskError(logger);
   const groups = createLiveGroups({ maskError: (error) => maskError(error, 'Unexpected error.') as GraphQLError });
   const yoga = createHttpHandler({
@@ -75,6 +104,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     graphiql: config.graphiql,
     publicIntrospection: config.publicIntrospection,
     limits: config.limits,
+    isDraining: () => closed,
     plugins: [useExport({ store, verifier, logger })],
   });
   const runner = createOperationRunner({ yoga, groups, logger });
@@ -86,7 +116,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     heartbeatMs: config.sseHeartbeatMs,
     heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
   });
-  const server = createServer(createRequestListener(yoga, { maxRequestBytes: config.limits.maxRequestBytes, sse }));
+  const server = createServer(createRequestListener(yoga, { maxRequestBytes: config.limits.maxRequestBytes, sse, metrics }));
   const ws = attachWebSocket({
     server,
     runner,
@@ -115,7 +145,6 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     onError: (error) => logger.error({ err: error }, 'analytics retention purge failed'),
   });
 
-  let closed = false;
   return {
     hub,
     store,
@@ -125,6 +154,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     async listen(port = config.port, host = config.host) {
       // Bus subscriptions made here run after the hub's router (presence for WHEN_OFFLINE endpoints).
       await webhooks.start({ hub, bus });
+      await revocations.start();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -135,16 +165,29 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
         });
       });
     },
-    async close() {
+    get draining() {
+      return closed;
+    },
+    async close({ timeoutMs = config.shutdownTimeoutMs } = {}) {
       if (closed) return;
       closed = true;
+      const deadline = Date.now() + timeoutMs;
+      const left = () => Math.max(0, deadline - Date.now());
       stopRetention();
       stopAnalyticsRetention();
-      await webhooks.stop();
+      revocations.stop();
+      // No new connections; requests in flight (publishes) go on.
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Live clients reconnect (to another instance) and resume from their cursor: nothing is lost.
+      hub.connections.closeAll(HeraldCloseCode.ServiceRestart, 'Service restart: reconnect and resume from your last cursor');
       await ws.close();
       sse.close();
+      server.closeIdleConnections();
+      const webhooksStopped = webhooks.stop(left());
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, left()).unref())]);
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopped;
+      await webhooksStopped;
       hub.close();
       await bus.close();
       await webhookStore.close();

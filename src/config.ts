@@ -59,6 +59,10 @@ const EnvSchema = z.object({
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(15000).default(15000),
   /** graphql-ws ping interval. @default 12000 */
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(60000).default(12000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  METRICS_TOKEN: z.string().min(16).optional(),
+  PUBLISH_RATE_PER_TOKEN: z.coerce.number().int().min(0).max(1_000_000).default(2000),
+  PUBLISH_BURST_PER_TOKEN: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Serve GraphiQL at /graphql to browsers. @default true, false when NODE_ENV=production */
   GRAPHIQL: bool.optional(),
   /** "Did you mean …?" hints in validation errors. @default true, false when NODE_ENV=production */
@@ -157,6 +161,12 @@ export interface Config {
   readonly retentionDays: number;
   readonly sseHeartbeatMs: number;
   readonly wsKeepAliveMs: number;
+  /** On SIGTERM/SIGINT: how long in-flight requests and webhook attempts may take before the rest is cut (SHUTDOWN_TIMEOUT_MS). */
+  readonly shutdownTimeoutMs: number;
+  /** Bearer token for `/metrics` (METRICS_TOKEN); without it `/metrics` is open, except in production, where it is off. */
+  readonly metricsToken?: string;
+  /** Events per second one publishing token may publish, and its burst (PUBLISH_RATE_PER_TOKEN, 0 = off; PUBLISH_BURST_PER_TOKEN). */
+  readonly publishRate: { readonly perSecond: number; readonly burst: number };
   readonly graphiql: boolean;
   readonly publicIntrospection: boolean;
   readonly replayBatchSize: number;
@@ -250,6 +260,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: e.EVENT_LOG_RETENTION_DAYS,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    metricsToken: e.METRICS_TOKEN,
+    publishRate: { perSecond: e.PUBLISH_RATE_PER_TOKEN, burst: e.PUBLISH_BURST_PER_TOKEN },
     graphiql: e.GRAPHIQL ?? !production,
     publicIntrospection: e.PUBLIC_INTROSPECTION ?? !production,
     replayBatchSize: e.REPLAY_BATCH_SIZE,

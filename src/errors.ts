@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'TOKEN_EXPIRED'
   | 'TOKEN_INVALID'
+  | 'TOKEN_REVOKED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
@@ -19,6 +20,7 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'TOO_MANY_SUBSCRIPTIONS'
   | 'TOO_MANY_CONNECTIONS'
+  | 'RATE_LIMITED'
   | 'CURSOR_UNKNOWN'
   | 'CURSOR_EXPIRED'
   | 'UNSAFE_URL'
@@ -53,7 +55,7 @@ export class ValidationError extends AppError {
   }
 }
 
-export type AuthFailure = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'TOKEN_INVALID';
+export type AuthFailure = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'TOKEN_INVALID' | 'TOKEN_REVOKED';
 
 /** Missing, malformed or expired credentials. HTTP 401, WebSocket close 4401. */
 export class AuthError extends AppError {
@@ -92,6 +94,16 @@ export class RequestError extends AppError {
 export class LimitError extends AppError {
   constructor(code: 'QUERY_TOO_COMPLEX' | 'TOO_MANY_SUBSCRIPTIONS', message: string, options?: AppErrorOptions) {
     super(code, 400, message, options);
+  }
+}
+
+/** Over a rate limit (HTTP 429); `retryAfterSeconds` says when to try again (also the `Retry-After` header). */
+export class RateLimitError extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterMs: number, options?: AppErrorOptions) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    super('RATE_LIMITED', 429, message, { ...options, details: { ...options?.details, retryAfterSeconds } });
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -27,10 +27,15 @@ async function main() {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining connections and requests');
+    // The graceful part is bounded by SHUTDOWN_TIMEOUT_MS; flushing and closing the stores get 5 s more.
+    const force = setTimeout(() => {
+      logger.error('shutdown did not finish in time: exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5_000);
     force.unref();
     await herald.close();
+    logger.info('shut down');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

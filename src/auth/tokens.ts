@@ -13,6 +13,13 @@ import type { JwtConfig } from '../config.js';
 export interface VerifiedViewer extends Viewer {
   /** Expiry in ms since the epoch; undefined when the token has no `exp`. */
   readonly expiresAt: number | undefined;
+  /** When the token was issued (`iat`, ms since the epoch); 0 when it has none. */
+  readonly issuedAt?: number;
+}
+
+export interface TokenVerifierOptions {
+  /** Whether this user's token issued at `issuedAt` was revoked (see auth/revocations.ts). */
+  readonly isRevoked?: (userId: string, issuedAt: number) => boolean;
 }
 
 export interface TokenVerifier {
@@ -28,7 +35,7 @@ export function normalizeRole(role: unknown): Role | undefined {
   return (ROLES as readonly string[]).includes(r) ? (r as Role) : undefined;
 }
 
-export function createTokenVerifier(config: JwtConfig): TokenVerifier {
+export function createTokenVerifier(config: JwtConfig, options: TokenVerifierOptions = {}): TokenVerifier {
   // Key objects made once: given a string, jsonwebtoken first tries it as a PEM public key on every call
   // (and builds an error when it is a secret), which was most of the cost of authenticating a request.
   const keys: Array<{ key: KeyObject; algorithms: jwt.Algorithm[] }> = [];
@@ -77,7 +84,11 @@ export function createTokenVerifier(config: JwtConfig): TokenVerifier {
           throw new AuthError('TOKEN_INVALID', `Invalid token: it lives longer than the ${Math.round(config.maxAgeMs / 60_000)} minutes JWT_MAX_AGE allows`);
         }
       }
-      return { userId: payload.sub, role, expiresAt: payload.exp ? payload.exp * 1000 : undefined };
+      const issuedAt = typeof payload.iat === 'number' ? payload.iat * 1000 : 0;
+      if (options.isRevoked?.(payload.sub, issuedAt)) {
+        throw new AuthError('TOKEN_REVOKED', 'Token revoked: the sessions of this user were revoked after it was issued; sign in again for a new token');
+      }
+      return { userId: payload.sub, role, expiresAt: payload.exp ? payload.exp * 1000 : undefined, issuedAt };
     },
   };
 }

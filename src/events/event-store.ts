@@ -31,6 +31,8 @@ export interface ListOptions {
   readonly filter: EventFilter;
   /** Keyset position: events strictly after (ASC) or before (DESC) this seq. */
   readonly afterSeq?: number;
+  /** Only events at or below this seq (a replay reads up to the position its live feed starts after). */
+  readonly untilSeq?: number;
   readonly order: 'ASC' | 'DESC';
   readonly limit: number;
 }
@@ -71,6 +73,14 @@ export interface EventStore {
    * must purge periodically with `purgeBefore`; stores without this method always need that.
    */
   ensureRetention?(days: number | null): Promise<{ mode: 'ttl' | 'purge' | 'off' }>;
+  /**
+   * Closes a position no event will fill (a writer reserved it and died, or its write lost a race): marks it
+   * abandoned in the log, so a writer that still tries to commit there fails and takes a new position, and
+   * no event can ever appear behind a cursor a client already holds. Returns the event if one was committed
+   * there after all (the caller delivers it), or null once the position is closed. Stores with a single
+   * writer, whose positions are contiguous by construction, need not implement it. See docs/cursors.md.
+   */
+  abandon?(seq: number): Promise<HeraldEvent | null>;
   /** Deletes events with `timestamp < before`; returns how many. */
   purgeBefore(before: number): Promise<number>;
   close(): Promise<void>;

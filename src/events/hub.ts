@@ -11,6 +11,7 @@ import { createPublisher, type PublishInput, type Publisher, type PublisherOptio
 import { createRouter, type Router } from './router.js';
 import { createSessionRegistry, type SessionLimits, type SessionRegistry } from '../live/session-registry.js';
 import { openLiveFeed, type LiveFeed } from './stream.js';
+import { createSequencer, type Sequencer } from './sequencer.js';
 import { audienceOf, canSee, resolveTypes } from './visibility.js';
 import { CursorError, ForbiddenError } from '../errors.js';
 
@@ -30,6 +31,24 @@ export interface HubOptions {
   readonly now?: () => number;
   /** Connection limits and per-session queue bounds (see SessionLimits for defaults). */
   readonly sessions?: SessionLimits;
+  /** How long a missing log position may hold back later events (see sequencer.ts). @default 250 */
+  readonly holeWaitMs?: number;
+  /** A failed log read while filling a gap between events (retried). */
+  readonly onSequenceError?: (error: unknown) => void;
+  /** Per publishing token (see PublisherOptions.rate). @default unlimited */
+  readonly publishRate?: PublisherOptions['rate'];
+  /** Observer of each event handed to the router, in log order (metrics: publish-to-dispatch latency). */
+  readonly onDispatched?: (event: HeraldEvent) => void;
+}
+
+/** Running totals of subscriptions since start (metrics read them on scrape). */
+export interface SubscriptionCounters {
+  /** Subscriptions opened live (no cursor) and resumed from a cursor. */
+  live: number;
+  resumed: number;
+  /** Resumes refused: cursor beyond the log's head, or older than retention. */
+  cursorUnknown: number;
+  cursorExpired: number;
 }
 
 /** What a viewer may filter the log by; the audience restriction is added by the hub. */
@@ -40,6 +59,7 @@ export interface Hub extends Publisher {
   readonly router: Router;
   /** Every live session of this instance (WebSocket and SSE). */
   readonly connections: SessionRegistry;
+  readonly subscriptions: SubscriptionCounters;
   /**
    * The viewer's events, live, optionally replaying the log after `afterSeq` first.
    * @throws CursorError when the log cannot resume from `afterSeq` (beyond its head, or purged by retention)
@@ -51,6 +71,11 @@ export interface Hub extends Publisher {
   getEvent(viewer: Viewer, id: EventId): Promise<HeraldEvent | null>;
   /** A page of the log, filtered to what the viewer may see. */
   listEvents(viewer: Viewer, query: EventQuery, page: { afterSeq?: number; limit: number; order: 'ASC' | 'DESC' }): Promise<HeraldEvent[]>;
+  /**
+   * Every log position up to here is final: delivered to the router, or closed as abandoned (sequencer.ts). A
+   * durable consumer of the log (the webhook enqueuer) reads no further. Undefined until the log's head is known.
+   */
+  readonly position: LogPosition | undefined;
   /** Stops delivering to live subscribers. */
   close(): void;
 }
@@ -61,21 +86,63 @@ export function createHub(options: HubOptions): Hub {
   const { store, bus } = options;
   const router = createRouter();
   const connections = createSessionRegistry(options.sessions);
-  const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, onRejected: options.onRejected, now: options.now });
-  const unsubscribe = bus.subscribe((event) => router.dispatch(event));
-  const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer };
+  const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, onRejected: options.onRejected, now: options.now, rate: options.publishRate });
+  // Bus -> sequencer (log order, each once, gaps filled from the log) -> router. Until the log's head is known,
+  // what the bus brings waits.
+  let sequencer: Sequencer | undefined;
+  const early: HeraldEvent[] = [];
+  const unsubscribe = bus.subscribe((event) => (sequencer ? sequencer.push(event) : early.push(event)));
+  let closed = false;
+  const ready = (async (): Promise<Sequencer> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const head = await store.lastSeq();
+        sequencer = createSequencer({
+          store,
+          start: head as LogPosition,
+          deliver: options.onDispatched
+            ? (event) => {
+                router.dispatch(event);
+                options.onDispatched!(event);
+              }
+            : (event) => router.dispatch(event),
+          holeWaitMs: options.holeWaitMs,
+          onError: options.onSequenceError,
+        });
+        if (closed) sequencer.close();
+        for (const event of early.splice(0)) sequencer.push(event);
+        return sequencer;
+      } catch (error) {
+        // The log is unreachable at start-up: keep trying (subscribers wait; the bus's events are kept).
+        if (closed) return new Promise<Sequencer>(() => {});
+        options.onSequenceError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)).unref?.());
+      }
+    }
+  })();
+  // A replay reads the log up to where live delivery stands; the router brings what comes after.
+  const until = () => sequencer!.position;
+  const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer, until };
 
   /** A resume must not be silent when it cannot be exact: the client is told to resynchronise. */
+  const subscriptions: SubscriptionCounters = { live: 0, resumed: 0, cursorUnknown: 0, cursorExpired: 0 };
+
   async function checkResume(afterSeq: number | undefined): Promise<void> {
-    if (afterSeq === undefined) return;
+    if (afterSeq === undefined) {
+      subscriptions.live++;
+      return;
+    }
     const { oldest, head } = await store.bounds();
     if (afterSeq > head) {
+      subscriptions.cursorUnknown++;
       throw new CursorError('CURSOR_UNKNOWN', `Cursor ${afterSeq} is beyond the end of this event log: it comes from another log or from before a reset. Reload, then subscribe without a cursor`);
     }
     // Events after the cursor were purged by retention when the oldest one left is further on (or none is left).
     if (afterSeq < head && (oldest === null ? true : afterSeq < oldest - 1)) {
+      subscriptions.cursorExpired++;
       throw new CursorError('CURSOR_EXPIRED', `Cursor ${afterSeq} is older than the event log's retention: events after it are gone. Reload, then subscribe without a cursor`);
     }
+    subscriptions.resumed++;
   }
 
   return {
@@ -83,8 +150,13 @@ export function createHub(options: HubOptions): Hub {
     store,
     router,
     connections,
+    subscriptions,
+    get position() {
+      return sequencer?.position;
+    },
     async subscribe(viewer, { types: requested, afterSeq, onClose }) {
       const types = resolveTypes(viewer, requested);
+      await ready;
       await checkResume(afterSeq);
       return openLiveFeed({
         ...streamDefaults,
@@ -105,6 +177,7 @@ export function createHub(options: HubOptions): Hub {
           throw new ForbiddenError(`You may not track delivery ${deliveryId}: only its customer, its delivery partner and admins may, once Herald has seen it`);
         }
       }
+      await ready;
       await checkResume(afterSeq);
       return openLiveFeed({
         ...streamDefaults,
@@ -132,7 +205,9 @@ export function createHub(options: HubOptions): Hub {
       });
     },
     close() {
+      closed = true;
       unsubscribe();
+      sequencer?.close();
     },
   };
 }

@@ -42,8 +42,8 @@ declare const logPosition: unique symbol;
  */
 export type LogPosition = number & { readonly [logPosition]: true };
 
-/** Before the first event. */
-export const LOG_START = -1 as LogPosition;
+/** Before the first event (positions start at 1). */
+export const LOG_START = 0 as LogPosition;
 
 /** The position just at `event` (a subscriber that delivered it has read up to here). */
 export const positionOf = (event: HeraldEvent): LogPosition => event.seq as LogPosition;

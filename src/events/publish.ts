@@ -8,7 +8,8 @@ import type { EventBus } from './event-bus.js';
 import type { HeraldEvent, NewEvent, Viewer } from './model.js';
 import type { PayloadValidator } from './payload-validator.js';
 import { newEventId } from './ids.js';
-import { ForbiddenError, ValidationError } from '../errors.js';
+import { ForbiddenError, RateLimitError, ValidationError } from '../errors.js';
+import { createRateLimiter } from './rate-limiter.js';
 
 export interface PublishInput {
   readonly type: EventTypeName;
@@ -33,6 +34,11 @@ export interface PublisherOptions {
   readonly validator: PayloadValidator;
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * Events one publishing token (role + subject) may publish per second, with a burst (PUBLISH_RATE_PER_TOKEN,
+   * PUBLISH_BURST_PER_TOKEN); over it, RATE_LIMITED (429, Retry-After). Each event of a batch counts. Off when unset.
+   */
+  readonly rate?: { readonly perSecond: number; readonly burst: number };
   /** Called after events are committed and announced (metrics, webhooks). */
   readonly onCommitted?: (events: readonly HeraldEvent[]) => void;
   /**
@@ -96,6 +102,7 @@ function normalize(input: PublishInput, path: string, now: number, validator: Pa
 }
 
 export function createPublisher(options: PublisherOptions): Publisher {
+  const limiter = options.rate && options.rate.perSecond > 0 ? createRateLimiter({ ratePerSecond: options.rate.perSecond, burst: options.rate.burst, now: options.now }) : undefined;
   const { store, bus, validator, onCommitted } = options;
   const now = options.now ?? Date.now;
 
@@ -115,6 +122,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
       throw new ForbiddenError(`Role ${by.role} may not publish events: only service and admin tokens can`);
     }
     if (inputs.length === 0) return [];
+    if (limiter && by) {
+      const waitMs = limiter.take(`${by.role}:${by.userId}`, Math.min(inputs.length, options.rate!.burst));
+      if (waitMs > 0) {
+        throw new RateLimitError(`Publishing faster than ${options.rate!.perSecond} events/s for this token (PUBLISH_RATE_PER_TOKEN); retry after the delay`, waitMs);
+      }
+    }
     if (inputs.length > 1000) {
       const error = new ValidationError('inputs: at most 1000 events per call', { details: { field: 'inputs' } });
       rejected(inputs[0], error);

@@ -26,6 +26,11 @@ export interface StreamOptions {
   readonly deliveryId?: string;
   /** Replay what was logged after this position; live only when undefined. */
   readonly afterSeq?: LogPosition;
+  /**
+   * Where live delivery stands (the sequencer's position): read when the feed joins the router, a replay reads
+   * the log up to it and the router brings everything after it. Unbounded when not given.
+   */
+  readonly until?: () => LogPosition;
   /** @default 500 */
   readonly replayBatchSize?: number;
   /** Events buffered before the subscription is ended as too slow. @default 10000 */
@@ -90,6 +95,8 @@ class Feed implements LiveFeed, LiveSubscriber {
   pulled: PushIterator<HeraldEvent> | undefined;
   /** Needed until the replay is done (or the feed stops). */
   options: StreamOptions | undefined;
+  /** The last position the replay reads (live delivery stood there when the feed joined the router). */
+  replayUntil: LogPosition | undefined;
   readonly router: Router;
 
   constructor(options: StreamOptions) {
@@ -100,6 +107,7 @@ class Feed implements LiveFeed, LiveSubscriber {
     this.router = options.router;
     this.options = options;
     options.router.add(this);
+    this.replayUntil = options.afterSeq === undefined ? undefined : options.until?.();
   }
 
   /** The router's call, per matching live event. */
@@ -143,7 +151,7 @@ class Feed implements LiveFeed, LiveSubscriber {
       if (options.afterSeq !== undefined) {
         const batch = options.replayBatchSize ?? 500;
         for (;;) {
-          const page = await options.store.list({ filter: options.filter, afterSeq: this.position, order: 'ASC', limit: batch });
+          const page = await options.store.list({ filter: options.filter, afterSeq: this.position, untilSeq: this.replayUntil, order: 'ASC', limit: batch });
           if (this.stopped) return;
           for (const event of page) {
             this.position = positionOf(event);

@@ -4,13 +4,14 @@
  */
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type MaskError } from 'graphql-yoga';
-import { isAppError, type AppError } from '../errors.js';
+import { isAppError, RateLimitError, type AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export function toGraphQLError(error: AppError, path?: ReadonlyArray<string | number>): GraphQLError {
+  const headers = error instanceof RateLimitError ? { 'Retry-After': String(error.retryAfterSeconds) } : undefined;
   return createGraphQLError(error.message, {
     path,
-    extensions: { code: error.code, http: { status: error.status }, ...(error.details ?? {}) },
+    extensions: { code: error.code, http: { status: error.status, ...(headers ? { headers } : {}) }, ...(error.details ?? {}) },
   });
 }
 

@@ -32,19 +32,31 @@ export interface ConnectionSnapshot {
   readonly distinctUsers: number;
 }
 
+/** Running totals since start (metrics read them on scrape). */
+export interface SessionCounters {
+  opened: number;
+  /** Closes by close code (1006: the peer went away; 4030: too slow; 4401: token expired or revoked; …). */
+  readonly closedByCode: Map<number, number>;
+  /** Opens refused by `MAX_CONNECTIONS` (instance) or `MAX_CONNECTIONS_PER_USER` (user). */
+  readonly refused: { instance: number; user: number };
+  /** Frames handed to session writers. */
+  framesSent: number;
+}
+
 export interface SessionRegistry {
   /**
    * Opens a session for a verified viewer.
    * @throws ConnectionLimitError (503 instance full, 429 this user has too many) — nothing is opened
    */
   open(viewer: SessionOptions['viewer'], transport: SessionTransport, codes: SessionOptions['codes']): Session;
-  /** Closes every session of one user (revocation); returns how many. */
-  closeUser(userId: string, code: number, reason: string): number;
+  /** Closes every session of one user (revocation), or those `which` selects; returns how many. */
+  closeUser(userId: string, code: number, reason: string, which?: (session: Session) => boolean): number;
   /** Closes every session (shutdown). */
   closeAll(code: number, reason: string): void;
   sessionsOf(userId: string): readonly Session[];
   readonly size: number;
   snapshot(): ConnectionSnapshot;
+  readonly counters: SessionCounters;
 }
 
 /** How often the registry closes sessions whose token expired. */
@@ -62,6 +74,7 @@ export function createSessionRegistry(limits: SessionLimits = DEFAULT_SESSION_LI
   const queue = { maxBytes: limits.queueMaxBytes, maxMessages: limits.queueMaxMessages };
   let nextId = 1;
   let size = 0;
+  const counters: SessionCounters = { opened: 0, closedByCode: new Map(), refused: { instance: 0, user: 0 }, framesSent: 0 };
   /** Sessions whose token expires, checked by one sweep for all instead of a timer each. */
   const expiring = new Set<Session>();
   let sweep: ReturnType<typeof setInterval> | undefined;
@@ -75,8 +88,9 @@ export function createSessionRegistry(limits: SessionLimits = DEFAULT_SESSION_LI
     }
   };
 
-  const remove = (session: Session) => {
+  const remove = (session: Session, code: number) => {
     size--;
+    counters.closedByCode.set(code, (counters.closedByCode.get(code) ?? 0) + 1);
     expiring.delete(session);
     const mine = byUser.get(session.userId);
     if (mine === session) byUser.delete(session.userId);
@@ -94,16 +108,20 @@ export function createSessionRegistry(limits: SessionLimits = DEFAULT_SESSION_LI
     get size() {
       return size;
     },
+    counters,
     open(viewer, transport, codes) {
       if (size >= limits.maxConnections) {
+        counters.refused.instance++;
         throw new ConnectionLimitError(503, `This Herald instance holds its maximum of ${limits.maxConnections} connections (MAX_CONNECTIONS); retry later`);
       }
       const mine = byUser.get(viewer.userId);
       if (count(mine) >= limits.maxConnectionsPerUser) {
+        counters.refused.user++;
         throw new ConnectionLimitError(429, `User already holds ${limits.maxConnectionsPerUser} connections (MAX_CONNECTIONS_PER_USER); close one first`);
       }
-      const session = new Session({ id: nextId++, viewer, transport, queue, codes, onClosed: remove });
+      const session = new Session({ id: nextId++, viewer, transport, queue, codes, onClosed: remove, counters });
       size++;
+      counters.opened++;
       if (mine === undefined) byUser.set(viewer.userId, session);
       else if (Array.isArray(mine)) mine.push(session);
       else byUser.set(viewer.userId, [mine, session]);
@@ -120,8 +138,8 @@ export function createSessionRegistry(limits: SessionLimits = DEFAULT_SESSION_LI
       }
       return session;
     },
-    closeUser(userId, code, reason) {
-      const sessions = list(byUser.get(userId));
+    closeUser(userId, code, reason, which) {
+      const sessions = list(byUser.get(userId)).filter((session) => !which || which(session));
       for (const session of sessions) session.close(code, reason);
       return sessions.length;
     },

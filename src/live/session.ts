@@ -28,8 +28,10 @@ export interface SessionOptions {
   readonly queue: { readonly maxBytes: number; readonly maxMessages: number };
   /** Close codes this session uses for its own reasons (transport-independent numbers). */
   readonly codes: { readonly tokenExpired: number; readonly slowConsumer: number };
-  /** Called once, after the session closed. */
-  readonly onClosed: (session: Session) => void;
+  /** Called once, after the session closed, with the close code. */
+  readonly onClosed: (session: Session, code: number) => void;
+  /** Where sent frames are counted (the registry's). */
+  readonly counters?: { framesSent: number };
 }
 
 export class Session {
@@ -44,6 +46,7 @@ export class Session {
   #closed = false;
   readonly #codes: SessionOptions['codes'];
   readonly #onClosed: SessionOptions['onClosed'];
+  readonly #counters: { framesSent: number };
 
   constructor(options: SessionOptions) {
     this.id = options.id;
@@ -51,6 +54,7 @@ export class Session {
     this.transport = options.transport;
     this.#onClosed = options.onClosed;
     this.#codes = options.codes;
+    this.#counters = options.counters ?? { framesSent: 0 };
     this.expiresAt = options.viewer.expiresAt;
     this.writer = new SessionWriter(options.transport, options.queue, this);
   }
@@ -79,6 +83,7 @@ export class Session {
 
   /** Queues a frame for the peer (see SessionWriter for the bounds). */
   send(frame: Frame, collapseKey?: string): void {
+    this.#counters.framesSent++;
     this.writer.send(frame, collapseKey);
   }
 
@@ -103,7 +108,7 @@ export class Session {
     this.writer.close();
     for (const id of [...this.operations.keys()]) this.stopOperation(id);
     this.transport.end(code, reason);
-    this.#onClosed(this);
+    this.#onClosed(this, code);
   }
 
   /** The peer went away: same as close, without a message to a peer that cannot read it. */

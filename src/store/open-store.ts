@@ -6,12 +6,16 @@ import type { WithAnalytics } from '../analytics/analytics-store.js';
 import type { WebhookStore } from '../webhooks/webhook-store.js';
 import { createSqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { createSqliteWebhookStoreBeside } from './sqlite/sqlite-webhook-store.js';
+import { createSqliteRevocationStore } from './sqlite/sqlite-revocation-store.js';
+import type { RevocationStore } from '../auth/revocations.js';
 
 /** The stores of one Herald, on one database. */
 export interface Stores {
   /** The event log, with its analytics counters and `event_errors` on the same database. */
   readonly events: EventStore & WithAnalytics;
   readonly webhooks: WebhookStore;
+  /** Session revocations, shared by every instance on this database. */
+  readonly revocations: RevocationStore;
 }
 
 /** The event store (see `openStore`) and the webhook store on the same database. */
@@ -21,9 +25,12 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     const db = (events as EventStore & { db?: unknown }).db;
     if (events.kind === 'mongodb') {
       const { createMongoWebhookStore } = await import('./mongo/mongo-webhook-store.js');
-      return { events, webhooks: await createMongoWebhookStore({ db: db as import('mongodb').Db }) };
+      const { createMongoRevocationStore } = await import('./mongo/mongo-revocation-store.js');
+      const mongo = db as import('mongodb').Db;
+      return { events, webhooks: await createMongoWebhookStore({ db: mongo }), revocations: await createMongoRevocationStore(mongo) };
     }
-    return { events, webhooks: createSqliteWebhookStoreBeside(db as import('better-sqlite3').Database) };
+    const sqlite = db as import('better-sqlite3').Database;
+    return { events, webhooks: createSqliteWebhookStoreBeside(sqlite), revocations: createSqliteRevocationStore(sqlite) };
   } catch (error) {
     await events.close();
     throw error;

@@ -31,6 +31,8 @@ export interface HttpOptions {
   readonly graphiql?: boolean;
   /** Answer introspection without a token. @default false */
   readonly publicIntrospection?: boolean;
+  /** Whether shutdown has begun (`/ready` answers 503). @default never */
+  readonly isDraining?: () => boolean;
   /** Extra Yoga plugins (e.g. export routes, metrics). */
   readonly plugins?: readonly Plugin[];
 }
@@ -59,10 +61,15 @@ const documentCache = <T extends {}>() => {
   return { get: (key: string) => cache.get(key), set: (key: string, value: T) => void cache.set(key, value) };
 };
 
-function useHealth(hub: Hub): Plugin {
+/** `/health`: the event log answers. `/ready`: that, and not shutting down (a load balancer stops sending). */
+function useHealth(hub: Hub, isDraining: () => boolean): Plugin {
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
-      if (url.pathname !== '/health') return;
+      if (url.pathname === '/ready' && isDraining()) {
+        endResponse(new fetchAPI.Response(JSON.stringify({ status: 'draining', store: hub.store.kind }), { status: 503, headers: { 'content-type': 'application/json' } }));
+        return;
+      }
+      if (url.pathname !== '/health' && url.pathname !== '/ready') return;
       try {
         await hub.store.lastSeq();
         endResponse(Response.json({ status: 'ok', store: hub.store.kind }));
@@ -99,7 +106,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     maskedErrors: { maskError: createMaskError(logger) },
     logging: createYogaLogger(logger),
     plugins: [
-      useHealth(hub),
+      useHealth(hub, options.isDraining ?? (() => false)),
       ...(options.graphiql === false ? [] : [useGraphiQLPage({ title: 'Herald', defaultQuery: TOUR_QUERY })]),
       auth.plugin,
       ...documentLimitPlugins(limits),
@@ -137,6 +144,8 @@ export interface RequestListenerOptions {
   readonly maxRequestBytes: number;
   /** SSE requests at the GraphQL endpoint go here instead of Yoga. */
   readonly sse: SseHandler;
+  /** `GET /metrics` (Prometheus). */
+  readonly metrics?: { serve(req: IncomingMessage, res: ServerResponse): Promise<void> };
 }
 
 /**
@@ -145,8 +154,9 @@ export interface RequestListenerOptions {
  * streams to sse.ts and everything else to Yoga.
  */
 export function createRequestListener(handler: HttpHandler, options: RequestListenerOptions) {
-  const { maxRequestBytes, sse } = options;
+  const { maxRequestBytes, sse, metrics } = options;
   return (req: IncomingMessage, res: ServerResponse) => {
+    if (metrics && req.method === 'GET' && req.url === '/metrics') return void metrics.serve(req, res);
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] !== undefined) {
       return refuse(res, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header');

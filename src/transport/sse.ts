@@ -58,6 +58,8 @@ export interface SseHandler {
 }
 
 const COMPLETE = 1000;
+/** The reconnection delay an SSE stream ended by a restart suggests (`retry:`). */
+const RESTART_RETRY_MS = 1000;
 const GONE = 1006;
 const OPENING = Buffer.from(':\n\n');
 const HEARTBEAT = Buffer.from(': heartbeat\n\n');
@@ -237,7 +239,9 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
       res.destroy();
       return;
     }
-    res.end(code === COMPLETE ? COMPLETE_FRAME : `event: ${SSE_CLOSE_EVENT}\ndata: ${JSON.stringify({ code, reason: why })}\n\n`);
+    // A restart asks EventSource to come back soon (`retry:`), to another instance, with its Last-Event-ID.
+    const retry = code === HeraldCloseCode.ServiceRestart ? `retry: ${RESTART_RETRY_MS}\n` : '';
+    res.end(code === COMPLETE ? COMPLETE_FRAME : `${retry}event: ${SSE_CLOSE_EVENT}\ndata: ${JSON.stringify({ code, reason: why })}\n\n`);
     // A peer that takes nothing is not waited for: the socket is cut once the grace has passed.
     if (res.writableLength > 0) setTimeout(() => res.destroy(), this.owner.closeGraceMs).unref();
   }

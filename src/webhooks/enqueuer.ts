@@ -28,6 +28,12 @@ export interface EnqueuerOptions {
    * (the pass can read an event before its publisher has announced it on the bus). @default 1000
    */
   readonly presenceGraceMs?: number;
+  /**
+   * The log position up to which no event can still commit (the hub's delivered position, see docs/cursors.md):
+   * a pass reads no further, so with several writers an event committed late at a lower position is never
+   * skipped by the cursor. Nothing is read while it is undefined. Unbounded when the option is not given.
+   */
+  readonly until?: () => number | undefined;
   /** Called with the endpoints that received new deliveries, and the events they are for. */
   readonly onEnqueued?: (endpointIds: ReadonlySet<EndpointId>, events: readonly HeraldEvent[]) => void;
   readonly onError?: (error: unknown) => void;
@@ -76,7 +82,9 @@ export function createEnqueuer(options: EnqueuerOptions): Enqueuer {
 
   /** One batch; @returns whether there may be more to read now. */
   const step = async (): Promise<boolean> => {
-    const batch = await events.list({ filter: {}, afterSeq: cursor, order: 'ASC', limit: batchSize });
+    const until = options.until ? options.until() : Infinity;
+    if (until === undefined || until <= cursor) return false;
+    const batch = await events.list({ filter: {}, afterSeq: cursor, untilSeq: Number.isFinite(until) ? until : undefined, order: 'ASC', limit: batchSize });
     if (batch.length === 0) return false;
     const at = now();
     const deliveries: WebhookDelivery[] = [];

@@ -49,7 +49,7 @@ export interface Webhooks {
   /** For the hub's `onCommitted`: schedules an enqueuer pass right away. */
   onCommitted(events: readonly HeraldEvent[]): void;
   /** Starts delivering. Call once the hub exists and before serving requests. */
-  start(deps: { readonly hub: Pick<Hub, 'publish' | 'router'>; readonly bus: EventBus }): Promise<void>;
+  start(deps: { readonly hub: Pick<Hub, 'publish' | 'router' | 'position'>; readonly bus: EventBus }): Promise<void>;
   /** Stops claiming and waits up to `graceMs` for requests in flight. @default 5000 */
   stop(graceMs?: number): Promise<void>;
 }
@@ -68,6 +68,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
   const firstDelayMs = settings.retrySchedule[0] ?? 0;
   const logError = (what: string) => (error: unknown) => logger.error({ err: error }, what);
   let publish: Pick<Hub, 'publish'>['publish'] | undefined;
+  let positionOf: (() => number | undefined) | undefined;
 
   const health = createEndpointHealth({
     store,
@@ -111,6 +112,8 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
     directory,
     presence,
     firstDelayMs,
+    // The log is read up to the hub's delivered position only (docs/cursors.md); before start, nothing is read.
+    until: () => positionOf?.(),
     onEnqueued(endpointIds, list) {
       dispatcher.remember(list);
       dispatcher.wake(endpointIds);
@@ -140,6 +143,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
       if (started) return;
       started = true;
       publish = (input, by) => hub.publish(input, by);
+      positionOf = () => hub.position;
       if (settings.allowHttp || settings.allowPrivateNetworks) {
         logger.warn(
           { allowHttp: settings.allowHttp, allowPrivateNetworks: settings.allowPrivateNetworks },

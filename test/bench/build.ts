@@ -1,7 +1,7 @@
 /**
  * Benchmarks measure Herald as `npm start` runs it: compiled by tsc to plain JavaScript (tsx's esbuild keeps
  * function names with a `defineProperty` per closure, which costs every closure a property dictionary).
- * `buildHerald(src)` compiles the checkout that holds `src` (this one with tsconfig.build.json; another one, e.g.
+ * `buildHerald(src)` compiles the checkout that holds `src` (this one with src/tsconfig.build.json; another one, e.g.
  * an older commit extracted with `git archive`, into a temporary directory with its schema/ beside it) and returns
  * the directory of the compiled `src/`, for serve.ts's BENCH_HERALD_DIST.
  */
@@ -20,7 +20,7 @@ export type Runtime = 'build' | 'tsx';
 export function buildHerald(srcDir: string): string {
   const root = dirname(resolve(srcDir));
   if (resolve(root) === resolve(repo)) {
-    execFileSync(tsc, ['-p', join(repo, 'tsconfig.build.json')], { stdio: 'inherit' });
+    execFileSync(tsc, ['-p', join(repo, 'src', 'tsconfig.build.json')], { stdio: 'inherit' });
     return join(repo, 'dist', 'src');
   }
   const out = join(tmpdir(), `herald-bench-build-${createHash('sha256').update(root).digest('hex').slice(0, 10)}`);

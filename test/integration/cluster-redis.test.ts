@@ -208,10 +208,13 @@ describe.skipIf(skip !== undefined)('two instances sharing FerretDB and Redis', 
     for (const receipts of [onA.receipts, onB.receipts]) expect(once(receipts)).toBe(true);
     expect(has(onA.receipts, [before, ...during.slice(0, 2), ...afterFromA, ...afterFromB])).toBe(true);
     expect(has(onB.receipts, [before, during[2]!, ...afterFromA, ...afterFromB])).toBe(true);
-    // Published on the other instance while Redis was down: arrives on the bus only if the publisher's connection
-    // was back before the receiver's subscription; otherwise the log has it (the sequencer's backfill).
-    const missedOnB = during.slice(0, 2).filter((e) => !onB.receipts.some((r) => r.id === e.id)).length;
-    const missedOnA = onA.receipts.some((r) => r.id === during[2]!.id) ? 0 : 1;
-    console.info(`[cluster-redis] published on the other instance while Redis was down and not delivered by the bus: ${missedOnB}/2 on B, ${missedOnA}/1 on A`);
+    // Published on the other instance while Redis was down: the bus brings it only if the publisher's connection
+    // was back before the receiver's subscription; otherwise it is the hub's to read from the log (its sequencer
+    // fills a gap once a later position arrives, or on onSubscribed). Reported, not asserted: not the bus's promise.
+    const reached = (receipts: readonly Receipt[], events: readonly { id: string }[]) => events.filter((e) => receipts.some((r) => r.id === e.id)).length;
+    console.info(
+      `[cluster-redis] published while Redis was down, on the other instance's subscriber by now: ${reached(onB.receipts, during.slice(0, 2))}/2 on B, ` +
+        `${reached(onA.receipts, during.slice(2))}/1 on A`,
+    );
   });
 });

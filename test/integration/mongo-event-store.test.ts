@@ -427,6 +427,18 @@ describe.skipIf(skip !== undefined)('MongoDB event store', () => {
       expect(indexes.find((index) => index.name === 'idempotencyKey_unique')?.unique).toBe(true);
     });
 
+    it('refuses to start on a log whose seq index is not unique (positions would not be arbitrated)', async () => {
+      const dbName = uniqueDbName();
+      const client = new MongoClient(url);
+      try {
+        await client.db(dbName).collection('event_logs').createIndex({ seq: 1 }, { name: 'legacy_seq' });
+        await expect(createMongoEventStore({ url, dbName })).rejects.toThrow(/event_logs\.seq exists but is not unique/);
+      } finally {
+        await client.db(dbName).dropDatabase().catch(() => {});
+        await client.close();
+      }
+    });
+
     it('keeps events and continues seq after a restart', async () => {
       const dbName = uniqueDbName();
       const first = await open({ dbName });

@@ -2,7 +2,7 @@
  * The WebhookStore contract, run against SQLite and (when `startMongoForTests()` finds one) MongoDB/FerretDB.
  */
 import Database from 'better-sqlite3';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteWebhookStore } from '../../src/store/sqlite/sqlite-webhook-store.js';
 import { createMongoWebhookStore } from '../../src/store/mongo/mongo-webhook-store.js';
@@ -16,6 +16,7 @@ import {
   type WebhookEndpoint,
 } from '../../src/webhooks/model.js';
 import type { EventId } from '../../src/events/model.js';
+import { StoreError } from '../../src/errors.js';
 import { startMongoForTests, uniqueDbName } from '../utils/mongo.js';
 
 const mongo = await startMongoForTests();
@@ -101,6 +102,33 @@ const backends: Backend[] = [
     },
   },
 ];
+
+// Runs before the contract below, whose MongoDB cleanup stops the server and drops these databases too.
+describe.skipIf(mongoSkip !== undefined)('WebhookStore on MongoDB: indexes', () => {
+  const openDb = async () => {
+    mongoClient ??= await new MongoClient((mongo as { url: string }).url).connect();
+    const name = uniqueDbName();
+    mongoDbs.push(name);
+    return mongoClient.db(name);
+  };
+  const names = async (db: Db, collection: string) => (await db.collection(collection).listIndexes().toArray()).map((index) => String(index.name)).sort();
+
+  it('creates its indexes at start-up, once however often it starts', async () => {
+    const db = await openDb();
+    for (let i = 0; i < 3; i++) await createMongoWebhookStore({ db });
+    expect(await names(db, 'webhook_endpoints')).toEqual(['_id_', 'owner_created']);
+    expect(await names(db, 'webhook_deliveries')).toEqual(['_id_', 'created', 'due', 'endpoint_due', 'endpoint_event', 'endpoint_log']);
+    expect(await names(db, 'webhook_attempts')).toEqual(['_id_', 'delivery_n', 'endpoint']);
+  });
+
+  it('refuses to start when the (endpointId, eventId) index is not unique', async () => {
+    const db = await openDb();
+    await db.collection('webhook_deliveries').createIndex({ endpointId: 1, eventId: 1 }, { name: 'legacy_endpoint_event' });
+    const error = await createMongoWebhookStore({ db }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).message).toContain('legacy_endpoint_event');
+  });
+});
 
 describe.each(backends)('WebhookStore on $name', (backend) => {
   let store: WebhookStore;

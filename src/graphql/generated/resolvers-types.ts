@@ -829,6 +829,14 @@ export type Mutation = {
    */
   replayWebhookEndpoint: WebhookReplayResult;
   /**
+   * Revokes one user's sessions everywhere: tokens issued to them until now (`iat` at or before this second) are
+   * refused from now on, by every instance and after restarts (`TOKEN_REVOKED`), and their live connections end on
+   * every instance within a second (WebSocket close 4401, SSE final `event: error`, reason "…revoked…"). Tokens
+   * issued afterwards work. Returns how many sessions this instance closed (the others close theirs as they learn
+   * of it). Admins only.
+   */
+  revokeSessions: Scalars['Int']['output'];
+  /**
    * Issues a new signing secret. The previous one keeps signing beside it for 24 hours, so receivers can switch
    * without rejecting a delivery.
    */
@@ -884,6 +892,11 @@ export type MutationReplayWebhookDeliveryArgs = {
 export type MutationReplayWebhookEndpointArgs = {
   endpointId: Scalars['ID']['input'];
   since: Scalars['DateTime']['input'];
+};
+
+
+export type MutationRevokeSessionsArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -2412,6 +2425,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   publishEvents?: Resolver<Array<ResolversTypes['Event']>, ParentType, ContextType, RequireFields<MutationPublishEventsArgs, 'inputs'>>;
   replayWebhookDelivery?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationReplayWebhookDeliveryArgs, 'id'>>;
   replayWebhookEndpoint?: Resolver<ResolversTypes['WebhookReplayResult'], ParentType, ContextType, RequireFields<MutationReplayWebhookEndpointArgs, 'endpointId' | 'since'>>;
+  revokeSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRevokeSessionsArgs, 'userId'>>;
   rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
   sendTestWebhook?: Resolver<ResolversTypes['WebhookTestResult'], ParentType, ContextType, RequireFields<MutationSendTestWebhookArgs, 'endpointId'>>;
   updateWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationUpdateWebhookEndpointArgs, 'id' | 'input'>>;

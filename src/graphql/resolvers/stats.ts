@@ -1,32 +1,39 @@
-/** connectionStats and closeUserSessions: admins only. */
+/** Admin operations on live connections: connectionStats, closeUserSessions, revokeSessions. */
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { requireRole } from '../guards.js';
 import { HeraldCloseCode } from '../../../clients/protocol/index.js';
+import type { Revocations } from '../../auth/revocations.js';
 
 const TRANSPORTS = { websocket: 'WEBSOCKET', sse: 'SSE' } as const;
 
 const MAX_REASON = 100;
 
-export const statsResolvers: Resolvers = {
-  Mutation: {
-    closeUserSessions(_, { userId, reason }, ctx) {
-      requireRole(ctx, ['admin'], 'closeUserSessions');
-      const why = `Session revoked${reason ? `: ${reason.slice(0, MAX_REASON)}` : ''}`;
-      return ctx.hub.connections.closeUser(userId, HeraldCloseCode.SessionRevoked, why);
+export function createStatsResolvers(deps: { readonly revocations: Pick<Revocations, 'revoke'> }): Resolvers {
+  return {
+    Mutation: {
+      revokeSessions(_, { userId }, ctx) {
+        requireRole(ctx, ['admin'], 'revokeSessions');
+        return deps.revocations.revoke(userId);
+      },
+      closeUserSessions(_, { userId, reason }, ctx) {
+        requireRole(ctx, ['admin'], 'closeUserSessions');
+        const why = `Session revoked${reason ? `: ${reason.slice(0, MAX_REASON)}` : ''}`;
+        return ctx.hub.connections.closeUser(userId, HeraldCloseCode.SessionRevoked, why);
+      },
     },
-  },
-  Query: {
-    async connectionStats(_, __, ctx) {
-      requireRole(ctx, ['admin'], 'connectionStats');
-      const snapshot = ctx.hub.connections.snapshot();
-      const eventsLastMinute = await ctx.hub.store.countSince(Date.now() - 60_000);
-      return {
-        total: snapshot.total,
-        byTransport: snapshot.byTransport.map((t) => ({ transport: TRANSPORTS[t.transport], count: t.count })),
-        byRole: snapshot.byRole.map((r) => ({ role: r.role, count: r.count })),
-        distinctUsers: snapshot.distinctUsers,
-        eventsLastMinute,
-      };
+    Query: {
+      async connectionStats(_, __, ctx) {
+        requireRole(ctx, ['admin'], 'connectionStats');
+        const snapshot = ctx.hub.connections.snapshot();
+        const eventsLastMinute = await ctx.hub.store.countSince(Date.now() - 60_000);
+        return {
+          total: snapshot.total,
+          byTransport: snapshot.byTransport.map((t) => ({ transport: TRANSPORTS[t.transport], count: t.count })),
+          byRole: snapshot.byRole.map((r) => ({ role: r.role, count: r.count })),
+          distinctUsers: snapshot.distinctUsers,
+          eventsLastMinute,
+        };
+      },
     },
-  },
-};
+  };
+}

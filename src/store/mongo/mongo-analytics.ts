@@ -12,11 +12,11 @@
  * retried) leaves that batch's events in the log but not in the counters: counters can under-count, never
  * over-count. Everything else (heatmap, timeline, critical events) reads the log itself.
  */
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type IndexDescription } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, IndexDescription } from 'mongodb';
 import { BUCKET_MS, type ActivityCell, type AnalyticsStore, type BucketCount, type DailyCount, type RateBucket } from '../../analytics/analytics-store.js';
 import { bucketStart, counterIncrements, TOTAL_KEY, utcDay } from '../../analytics/counters.js';
 import type { NewEvent } from '../../events/model.js';
-import { ensureIndexes } from './indexes.js';
+import { ensureIndexes, isDuplicateKey, partialWrite, type ErrorGuard } from './driver.js';
 
 export const ANALYTICS_COLLECTION = 'event_analytics';
 
@@ -37,7 +37,6 @@ interface CounterDoc {
 
 const INDEXES: readonly IndexDescription[] = [{ key: { kind: 1, start: 1 }, name: 'kind_1_start_1' }];
 
-const DUPLICATE_KEY = 11000;
 const { hour: HOUR, day: DAY, minute: MINUTE } = BUCKET_MS;
 
 const escapeKey = (key: string) => key.replace(/[%.$]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -79,19 +78,12 @@ export function counterUpdates(events: readonly NewEvent[]): AnyBulkWriteOperati
   }));
 }
 
-/** Creates the index (idempotent) and returns the store. `fail` wraps driver errors (no URL in messages). */
-export async function createMongoAnalytics(db: Db, eventsCollection: string, fail: (what: string, cause: unknown) => Error): Promise<MongoAnalytics> {
+/** Creates the index (idempotent) and returns the store; `errors` is the event log's guard (no URL in messages). */
+export async function createMongoAnalytics(db: Db, eventsCollection: string, errors: ErrorGuard): Promise<MongoAnalytics> {
   const counters = db.collection<CounterDoc>(ANALYTICS_COLLECTION);
   const events = db.collection(eventsCollection);
   await ensureIndexes(counters, INDEXES);
-
-  const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (cause) {
-      throw fail(`analytics: ${what}`, cause);
-    }
-  };
+  const guard = errors.scoped('analytics').run;
 
   /** The documents `ids`, by id (one `$in` on `_id`). */
   const byIds = async (ids: string[]) => new Map((await counters.find({ _id: { $in: ids } }).toArray()).map((d) => [d._id, d]));
@@ -170,9 +162,8 @@ async function bulkUpsert(counters: Collection<CounterDoc>, ops: AnyBulkWriteOpe
   try {
     await counters.bulkWrite(ops, { ordered: false });
   } catch (error) {
-    if (!(error instanceof MongoBulkWriteError)) throw error;
-    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-    if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
+    const writeErrors = partialWrite(error)?.writeErrors ?? [];
+    if (writeErrors.length === 0 || !writeErrors.every(isDuplicateKey)) throw error;
     await counters.bulkWrite(writeErrors.map((e) => ops[e.index]!), { ordered: false });
   }
 }

@@ -1,7 +1,7 @@
 /** `event_errors` on MongoDB: one document per recorded failure; counts with one `$sum` per `$group`. */
 import { ObjectId, type Db, type IndexDescription } from 'mongodb';
 import type { ErrorKind, ErrorStore, RecordedError } from '../../analytics/error-store.js';
-import { ensureIndexes } from './indexes.js';
+import { ensureIndexes, type ErrorGuard } from './driver.js';
 
 export const ERRORS_COLLECTION = 'event_errors';
 
@@ -32,17 +32,11 @@ const toRecorded = (doc: ErrorDoc): RecordedError => ({
   details: doc.details ? (JSON.parse(doc.details) as Record<string, unknown>) : null,
 });
 
-/** Creates the index (idempotent) and returns the store. `fail` wraps driver errors (no URL in messages). */
-export async function createMongoErrorStore(db: Db, fail: (what: string, cause: unknown) => Error): Promise<ErrorStore> {
+/** Creates the index (idempotent) and returns the store; `failures` is the event log's guard (no URL in messages). */
+export async function createMongoErrorStore(db: Db, failures: ErrorGuard): Promise<ErrorStore> {
   const errors = db.collection<ErrorDoc>(ERRORS_COLLECTION);
   await ensureIndexes(errors, INDEXES);
-  const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (cause) {
-      throw fail(`event_errors: ${what}`, cause);
-    }
-  };
+  const guard = failures.scoped('event_errors').run;
   return {
     record: (batch) =>
       guard('record', async () => {

@@ -7,25 +7,25 @@
  * process seq order is commit order. Calls that arrive while a batch is in flight are coalesced into
  * the next one (group commit). Several processes writing to one database get unique, increasing seqs,
  * but their commits may interleave out of seq order.
+ *
+ * This module only puts the parts together: event-docs.ts (documents and queries), seq-counter.ts,
+ * batch-writer.ts (reservation, ordered insert, conflicts), group-commit.ts, event-indexes.ts (indexes and
+ * retention) and driver.ts (error guard, write errors, index creation, shared by every MongoDB store).
  */
-import {
-  MongoBulkWriteError,
-  MongoClient,
-  MongoServerError,
-  type Collection,
-  type Db,
-  type Document,
-  type Filter,
-  type IndexDescription,
-} from 'mongodb';
-import type { EventLevel, EventTypeName, Role } from '../../events/catalogue.js';
-import type { AppendResult, EventFilter, EventStore, ListOptions } from '../../events/event-store.js';
-import type { EventId, HeraldEvent, NewEvent } from '../../events/model.js';
+import { MongoClient, type Db } from 'mongodb';
+import type { EventStore, ListOptions } from '../../events/event-store.js';
 import { StoreError } from '../../errors.js';
-import { timeBuckets } from '../time-buckets.js';
 import type { WithAnalytics } from '../../analytics/analytics-store.js';
+import { createBatchWriter, type BatchWriter } from './batch-writer.js';
+import { createErrorGuard, dbNameFromUrl, isDuplicateKey, type WarnLogger } from './driver.js';
+import { abandonedDoc, toDoc, toEvent, toQuery, type EventDoc, type NewEventDoc } from './event-docs.js';
+import { createRetention, ensureEventIndexes, supportsTtlIndexes, type RetentionMode } from './event-indexes.js';
+import { createGroupCommit } from './group-commit.js';
 import { createMongoAnalytics, type MongoAnalytics } from './mongo-analytics.js';
 import { createMongoErrorStore } from './mongo-error-store.js';
+import { highestReserved, maxSeq, syncCounter, type CounterDoc } from './seq-counter.js';
+
+export { dbNameFromUrl, supportsTtlIndexes, toQuery, type RetentionMode };
 
 export interface MongoEventStoreOptions {
   /** Connection string. Never copied into error messages. */
@@ -35,11 +35,8 @@ export interface MongoEventStoreOptions {
   /** Most events written per insert round trip; larger appends are split. @default 1000 */
   readonly maxBatch?: number;
   /** Receives warnings (index fallbacks, conflicting index options). @default silent */
-  readonly logger?: { warn(obj: object, msg?: string): void };
+  readonly logger?: WarnLogger;
 }
-
-/** How expired events leave the log: a TTL index, a periodic `purgeBefore` run by the caller, or not at all. */
-export type RetentionMode = 'ttl' | 'purge' | 'off';
 
 export interface MongoEventStore extends EventStore, WithAnalytics {
   readonly kind: 'mongodb';
@@ -56,55 +53,15 @@ export interface MongoEventStore extends EventStore, WithAnalytics {
 
 export const EVENTS_COLLECTION = 'event_logs';
 export const COUNTERS_COLLECTION = 'counters';
-const SEQ_COUNTER = 'event_seq';
 const DEFAULT_DB = 'herald';
-
-interface EventDoc {
-  _id: string;
-  seq: number;
-  type: string;
-  level: string;
-  userId: string | null;
-  roles: string[];
-  source: string;
-  timestamp: Date;
-  data: Record<string, unknown>;
-  deliveryId: string | null;
-  /** Absent (not null) when the event has no key, so the unique index skips it. */
-  idempotencyKey?: string;
-  day: string;
-  hour: number;
-  weekday: number;
-}
-
-interface CounterDoc {
-  _id: string;
-  value: number;
-}
-
-const INDEXES: readonly IndexDescription[] = [
-  { key: { seq: 1 }, name: 'seq_1', unique: true },
-  { key: { timestamp: 1 }, name: 'timestamp_1' },
-  { key: { type: 1 }, name: 'type_1' },
-  { key: { userId: 1 }, name: 'userId_1' },
-  { key: { source: 1 }, name: 'source_1' },
-  { key: { timestamp: 1, type: 1 }, name: 'timestamp_1_type_1' },
-  { key: { userId: 1, timestamp: 1 }, name: 'userId_1_timestamp_1' },
-  { key: { userId: 1, seq: 1 }, name: 'userId_1_seq_1' },
-  { key: { deliveryId: 1, seq: 1 }, name: 'deliveryId_1_seq_1' },
-];
-const IDEMPOTENCY_INDEX = 'idempotencyKey_unique';
-const TIMESTAMP_KEY = { timestamp: 1 } as const;
-
-const DUPLICATE_KEY = 11000;
-const NAMESPACE_NOT_FOUND = 26;
 
 /** Creates the store: connects, creates indexes (idempotent) and aligns the seq counter with the log. */
 export async function createMongoEventStore(options: MongoEventStoreOptions): Promise<MongoEventStore> {
   const maxBatch = options.maxBatch ?? 1000;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
   const logger = options.logger ?? { warn() {} };
-  const fail = (what: string, cause: unknown) => toStoreError(what, cause, options.url);
+  const failures = createErrorGuard('MongoDB event log', options.url);
+  const fail = failures.wrap;
 
   let client: MongoClient | undefined;
   try {
@@ -122,10 +79,10 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
   let analytics: MongoAnalytics;
   let errors: WithAnalytics['errors'];
   try {
-    await ensureIndexes(events, logger);
+    await ensureEventIndexes(events, logger);
     await syncCounter(events, counters);
-    analytics = await createMongoAnalytics(db, EVENTS_COLLECTION, fail);
-    errors = await createMongoErrorStore(db, fail);
+    analytics = await createMongoAnalytics(db, EVENTS_COLLECTION, failures);
+    errors = await createMongoErrorStore(db, failures);
   } catch (cause) {
     await client.close().catch(() => {});
     throw fail('start-up', cause);
@@ -133,16 +90,12 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
 
   const writer = withCounters(createBatchWriter(events, counters), analytics, logger);
   const queue = createGroupCommit(writer, maxBatch);
+  const retention = createRetention(db, events);
   let closed = false;
-  let ttlSupported: Promise<boolean> | undefined;
 
   const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     if (closed) throw new StoreError(`MongoDB event log: ${what} after close`);
-    try {
-      return await fn();
-    } catch (cause) {
-      throw fail(what, cause);
-    }
+    return failures.run(what, fn);
   };
 
   return {
@@ -155,7 +108,7 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
       if (closed) throw new StoreError('MongoDB event log: append after close');
       if (batch.length === 0) return [];
       // Built before queueing: a malformed event rejects its own call, not the batch it would join.
-      let docs: Omit<EventDoc, 'seq'>[];
+      let docs: NewEventDoc[];
       try {
         docs = batch.map(toDoc);
       } catch (cause) {
@@ -174,12 +127,15 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
         return doc ? toEvent(doc) : null;
       }),
 
-    list: ({ filter, afterSeq, order, limit }: ListOptions) =>
+    list: ({ filter, afterSeq, untilSeq, order, limit }: ListOptions) =>
       guard('list', async () => {
         const query = toQuery(filter);
         // limit(0) means "no limit" to MongoDB.
         if (query === null || limit <= 0) return [];
-        if (afterSeq !== undefined) query.seq = order === 'ASC' ? { $gt: afterSeq } : { $lt: afterSeq };
+        const range: { $gt?: number; $lt?: number; $lte?: number } = {};
+        if (afterSeq !== undefined) range[order === 'ASC' ? '$gt' : '$lt'] = afterSeq;
+        if (untilSeq !== undefined) range.$lte = untilSeq;
+        if (afterSeq !== undefined || untilSeq !== undefined) query.seq = range;
         const docs = await events
           .find(query)
           .sort({ seq: order === 'ASC' ? 1 : -1 })
@@ -188,7 +144,21 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
         return docs.map(toEvent);
       }),
 
-    countSince: (since) => guard('countSince', () => events.countDocuments({ timestamp: { $gte: new Date(since) } })),
+    countSince: (since) => guard('countSince', () => events.countDocuments({ timestamp: { $gte: new Date(since) }, abandoned: { $ne: true } })),
+
+    abandon: (seq) =>
+      guard('abandon', async () => {
+        // The unique index on seq arbitrates between this marker and a late writer: whoever inserts first wins.
+        const marker = abandonedDoc(seq);
+        try {
+          await events.insertOne(marker as EventDoc);
+          return null;
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+        }
+        const doc = await events.findOne({ seq });
+        return doc && !doc.abandoned ? toEvent(doc) : null;
+      }),
 
     lastSeq: () => guard('lastSeq', () => maxSeq(events)),
 
@@ -196,23 +166,15 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
       guard('bounds', async () => {
         const [first] = await events.find({}, { projection: { seq: 1 } }).sort({ seq: 1 }).limit(1).toArray();
         // The counter keeps the highest seq reserved, also once retention has purged it.
-        const counter = await counters.findOne({ _id: SEQ_COUNTER });
-        return { oldest: first ? Number(first.seq) : null, head: Math.max(await maxSeq(events), Number(counter?.value ?? 0)) };
+        const reserved = await highestReserved(counters);
+        return { oldest: first ? Number(first.seq) : null, head: Math.max(await maxSeq(events), reserved) };
       }),
     purgeBefore: (before) =>
       guard('purgeBefore', async () => (await events.deleteMany({ timestamp: { $lt: new Date(before) } })).deletedCount),
 
     async ensureRetention(days) {
       if (days !== null && !(Number.isFinite(days) && days > 0)) throw new RangeError('retention days must be > 0');
-      return guard('ensureRetention', async () => {
-        ttlSupported ??= supportsTtlIndexes(db).catch((error: unknown) => {
-          ttlSupported = undefined; // probe again next time: the server was unreachable, not unwilling
-          throw error;
-        });
-        if (!(await ttlSupported)) return { mode: days === null ? 'off' : 'purge' };
-        await applyTtl(events, days === null ? null : Math.max(1, Math.round(days * 86_400)));
-        return { mode: days === null ? 'off' : 'ttl' };
-      });
+      return guard('ensureRetention', () => retention(days));
     },
 
     async close() {
@@ -229,170 +191,11 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
 }
 
 /**
- * Whether the server accepts TTL indexes: creates one on a scratch collection and drops it.
- * True on MongoDB, false on FerretDB v1 (`NotImplemented`).
- * @throws StoreError when the server cannot be reached (as opposed to refusing the index).
- */
-export async function supportsTtlIndexes(db: Db): Promise<boolean> {
-  const scratch = db.collection(`herald_ttl_probe_${process.pid}_${Date.now().toString(36)}`);
-  try {
-    await scratch.createIndex({ at: 1 }, { expireAfterSeconds: 3600, name: 'ttl_probe' });
-    return true;
-  } catch (error) {
-    if (error instanceof MongoServerError) return false;
-    throw new StoreError('MongoDB event log: TTL probe failed', { cause: error });
-  } finally {
-    await scratch.drop().catch(() => {});
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Group commit
-
-interface Item {
-  readonly event: NewEvent;
-  readonly doc: Omit<EventDoc, 'seq'>;
-}
-
-/** Per-item outcome: a failed item rejects the call it came from, not the whole batch. */
-type Outcome = AppendResult | { readonly error: unknown };
-
-/**
- * Serializes writes: one batch in flight; calls arriving meanwhile wait and go together in the next
- * batch (whole calls, up to `maxBatch` items; a larger call is written alone, in chunks). A lone call
- * starts at the end of the current microtask queue, without a timer.
- */
-function createGroupCommit(write: (items: readonly Item[]) => Promise<Outcome[]>, maxBatch: number) {
-  interface Call {
-    readonly items: readonly Item[];
-    resolve(results: AppendResult[]): void;
-    reject(error: unknown): void;
-  }
-  const waiting: Call[] = [];
-  let running: Promise<void> | undefined;
-
-  const settle = (call: Call, outcomes: readonly Outcome[]) => {
-    const failed = outcomes.find((o): o is { error: unknown } => 'error' in o);
-    if (failed) call.reject(failed.error);
-    else call.resolve(outcomes as AppendResult[]);
-  };
-
-  const run = async () => {
-    while (waiting.length > 0) {
-      let take = 1;
-      let size = waiting[0]!.items.length;
-      while (take < waiting.length && size + waiting[take]!.items.length <= maxBatch) size += waiting[take++]!.items.length;
-      const group = waiting.splice(0, take);
-      const items = group.flatMap((call) => call.items);
-      const outcomes: Outcome[] = [];
-      try {
-        for (let i = 0; i < items.length; i += maxBatch) outcomes.push(...(await write(items.slice(i, i + maxBatch))));
-      } catch (error) {
-        for (const call of group) call.reject(error);
-        continue;
-      }
-      let offset = 0;
-      for (const call of group) {
-        settle(call, outcomes.slice(offset, offset + call.items.length));
-        offset += call.items.length;
-      }
-    }
-    running = undefined;
-  };
-
-  return {
-    push(items: readonly Item[]): Promise<AppendResult[]> {
-      return new Promise((resolve, reject) => {
-        waiting.push({ items, resolve, reject });
-        running ??= Promise.resolve().then(run);
-      });
-    },
-    /** Resolves once every queued call has been written (or has failed). */
-    async drain() {
-      while (running) await running;
-    },
-  };
-}
-
-/**
- * Writes one batch: skips keys already stored (or earlier in the batch), reserves a seq range,
- * then inserts in order. A duplicate-key error on insert (a race with another writer) is resolved
- * by re-reading the stored event; the rest of the batch is then inserted.
- */
-function createBatchWriter(events: Collection<EventDoc>, counters: Collection<CounterDoc>) {
-  return async (items: readonly Item[]): Promise<Outcome[]> => {
-    const outcomes: (Outcome | undefined)[] = new Array(items.length);
-    const firstWithKey = new Map<string, number>();
-    const aliasOf = new Map<number, number>();
-    const keys = [...new Set(items.flatMap((item) => item.doc.idempotencyKey ?? []))];
-    const stored = new Map<string, HeraldEvent>();
-    if (keys.length > 0) {
-      for (const doc of await events.find({ idempotencyKey: { $in: keys } }).toArray()) {
-        stored.set(doc.idempotencyKey!, toEvent(doc));
-      }
-    }
-
-    const toInsert: number[] = [];
-    items.forEach((item, i) => {
-      const key = item.doc.idempotencyKey;
-      const existing = key === undefined ? undefined : stored.get(key);
-      if (existing) outcomes[i] = { event: existing, duplicate: true };
-      else if (key !== undefined && firstWithKey.has(key)) aliasOf.set(i, firstWithKey.get(key)!);
-      else {
-        if (key !== undefined) firstWithKey.set(key, i);
-        toInsert.push(i);
-      }
-    });
-
-    let pending = toInsert;
-    let resynced = false;
-    while (pending.length > 0) {
-      const first = await reserveSeqs(counters, pending.length);
-      const docs: EventDoc[] = pending.map((i, n) => ({ ...items[i]!.doc, seq: first + n }));
-      const inserted = await insertOrdered(events, docs);
-      for (let n = 0; n < inserted.count; n++) {
-        outcomes[pending[n]!] = { event: toEventFrom(items[pending[n]!]!.event, docs[n]!.seq), duplicate: false };
-      }
-      if (!inserted.error) break;
-      const failedAt = pending[inserted.count]!;
-      const rest = pending.slice(inserted.count + 1);
-      if (inserted.error.code !== DUPLICATE_KEY) {
-        outcomes[failedAt] = { error: inserted.error.cause };
-        pending = rest;
-        continue;
-      }
-      const winner = await findConflicting(events, items[failedAt]!.doc);
-      if (winner) {
-        outcomes[failedAt] = { event: winner, duplicate: true };
-        pending = rest;
-      } else {
-        // Neither the key nor the id exists, so the seq does: the counter is behind the log
-        // (restored backup, counter dropped). Realign once and retry with fresh seqs.
-        if (resynced) throw new StoreError('MongoDB event log: seq counter is behind the log', { cause: inserted.error });
-        resynced = true;
-        await syncCounter(events, counters);
-        pending = pending.slice(inserted.count);
-      }
-    }
-
-    for (const [i, original] of aliasOf) {
-      const target = outcomes[original]!;
-      outcomes[i] = 'error' in target ? target : { event: target.event, duplicate: true };
-    }
-    return outcomes as Outcome[];
-  };
-}
-
-/**
  * Counts each written batch in `event_analytics` after its insert (see mongo-analytics.ts for the crash
  * window). A counter failure is logged, not thrown: the events are already durable, and failing the append
  * would make publishers retry and duplicate them.
  */
-function withCounters(
-  write: (items: readonly Item[]) => Promise<Outcome[]>,
-  analytics: MongoAnalytics,
-  logger: Logger,
-): (items: readonly Item[]) => Promise<Outcome[]> {
+function withCounters(write: BatchWriter, analytics: MongoAnalytics, logger: WarnLogger): BatchWriter {
   return async (items) => {
     const outcomes = await write(items);
     const fresh = outcomes.flatMap((o) => ('event' in o && !o.duplicate ? [o.event] : []));
@@ -403,237 +206,4 @@ function withCounters(
     }
     return outcomes;
   };
-}
-
-/** Reserves `n` consecutive seqs; returns the first. */
-async function reserveSeqs(counters: Collection<CounterDoc>, n: number): Promise<number> {
-  const doc = await counters.findOneAndUpdate(
-    { _id: SEQ_COUNTER },
-    { $inc: { value: n } },
-    { upsert: true, returnDocument: 'after' },
-  );
-  if (!doc) throw new StoreError('MongoDB event log: seq counter upsert returned nothing');
-  return Number(doc.value) - n + 1;
-}
-
-/** Moves the counter up to the highest stored seq (never down). */
-async function syncCounter(events: Collection<EventDoc>, counters: Collection<CounterDoc>): Promise<void> {
-  await counters.updateOne({ _id: SEQ_COUNTER }, { $max: { value: await maxSeq(events) } }, { upsert: true });
-}
-
-interface WriteFailure {
-  readonly code: number | undefined;
-  readonly cause: unknown;
-}
-
-/** Ordered insert: on a per-document error, reports how many went in before it. */
-async function insertOrdered(
-  events: Collection<EventDoc>,
-  docs: EventDoc[],
-): Promise<{ count: number; error?: WriteFailure }> {
-  try {
-    await events.insertMany(docs, { ordered: true });
-    return { count: docs.length };
-  } catch (error) {
-    if (!(error instanceof MongoBulkWriteError)) throw error;
-    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-    const first = writeErrors[0];
-    if (!first || error.err !== undefined) throw error;
-    return { count: first.index, error: { code: first.code, cause: error } };
-  }
-}
-
-/** The stored event that made an insert fail: same idempotency key, else same id. */
-async function findConflicting(events: Collection<EventDoc>, doc: Omit<EventDoc, 'seq'>): Promise<HeraldEvent | null> {
-  if (doc.idempotencyKey !== undefined) {
-    const byKey = await events.findOne({ idempotencyKey: doc.idempotencyKey });
-    if (byKey) return toEvent(byKey);
-  }
-  const byId = await events.findOne({ _id: doc._id });
-  return byId ? toEvent(byId) : null;
-}
-
-async function maxSeq(events: Collection<EventDoc>): Promise<number> {
-  const [top] = await events.find({}, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).toArray();
-  return top ? Number(top.seq) : 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Indexes and retention
-
-type Logger = NonNullable<MongoEventStoreOptions['logger']>;
-
-const sameKey = (a: Document, b: Document) => JSON.stringify(a) === JSON.stringify(b);
-
-async function listIndexes(events: Collection<EventDoc>): Promise<Document[]> {
-  try {
-    return await events.listIndexes().toArray();
-  } catch (error) {
-    if (error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND) return [];
-    throw error;
-  }
-}
-
-/**
- * Creates missing indexes, one command each: FerretDB 1.24 drops the connection when a single
- * `createIndexes` names several indexes that already exist. An index whose key pattern already
- * exists is left alone, so a TTL set on `timestamp_1` by `ensureRetention` survives restarts.
- */
-async function ensureIndexes(events: Collection<EventDoc>, logger: Logger): Promise<void> {
-  const existing = await listIndexes(events);
-  const find = (key: Document) => existing.find((index) => sameKey(index.key as Document, key));
-  for (const { key, ...spec } of INDEXES) {
-    const found = find(key as Document);
-    if (!found) await events.createIndex(key, spec);
-    else if (Boolean(found.unique) !== Boolean(spec.unique)) {
-      logger.warn({ index: found.name, expectedUnique: Boolean(spec.unique) }, 'event_logs index has unexpected options');
-    }
-  }
-  if (find({ idempotencyKey: 1 })) return;
-  try {
-    // Partial is MongoDB's recommended form; FerretDB v1 answers NotImplemented.
-    await events.createIndex(
-      { idempotencyKey: 1 },
-      { name: IDEMPOTENCY_INDEX, unique: true, partialFilterExpression: { idempotencyKey: { $exists: true } } },
-    );
-  } catch (error) {
-    if (!(error instanceof MongoServerError)) throw error;
-    logger.warn({ code: error.code }, 'partial unique index refused; using a sparse unique index for idempotencyKey');
-    await events.createIndex({ idempotencyKey: 1 }, { name: IDEMPOTENCY_INDEX, unique: true, sparse: true });
-  }
-}
-
-/** Sets (seconds) or removes (null) the TTL on the `timestamp` index. */
-async function applyTtl(events: Collection<EventDoc>, seconds: number | null): Promise<void> {
-  const current = (await listIndexes(events)).find((index) => sameKey(index.key as Document, TIMESTAMP_KEY));
-  const currentTtl = current?.expireAfterSeconds as number | undefined;
-  if (seconds === null) {
-    if (current && currentTtl !== undefined) {
-      await events.dropIndex(current.name as string);
-      await events.createIndex(TIMESTAMP_KEY, { name: 'timestamp_1' });
-    }
-    return;
-  }
-  if (currentTtl === seconds) return;
-  if (!current) {
-    await events.createIndex(TIMESTAMP_KEY, { name: 'timestamp_1', expireAfterSeconds: seconds });
-    return;
-  }
-  try {
-    // MongoDB >= 5.1 turns a plain single-field index into a TTL index, or changes its TTL, in place.
-    await events.db.command({ collMod: events.collectionName, index: { keyPattern: TIMESTAMP_KEY, expireAfterSeconds: seconds } });
-  } catch (error) {
-    if (!(error instanceof MongoServerError)) throw error;
-    await events.dropIndex(current.name as string);
-    await events.createIndex(TIMESTAMP_KEY, { name: 'timestamp_1', expireAfterSeconds: seconds });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Documents, queries, errors
-
-function toDoc(event: NewEvent): Omit<EventDoc, 'seq'> {
-  const doc: Omit<EventDoc, 'seq'> = {
-    _id: event.id,
-    type: event.type,
-    level: event.level,
-    userId: event.userId,
-    roles: [...event.roles],
-    source: event.source,
-    timestamp: new Date(event.timestamp),
-    data: { ...event.data },
-    deliveryId: event.deliveryId,
-    ...timeBuckets(event.timestamp),
-  };
-  if (event.idempotencyKey !== null) doc.idempotencyKey = event.idempotencyKey;
-  return doc;
-}
-
-function toEventFrom(event: NewEvent, seq: number): HeraldEvent {
-  return {
-    id: event.id,
-    seq,
-    type: event.type,
-    level: event.level,
-    userId: event.userId,
-    roles: [...event.roles],
-    source: event.source,
-    timestamp: event.timestamp,
-    data: event.data,
-    deliveryId: event.deliveryId,
-    idempotencyKey: event.idempotencyKey,
-  };
-}
-
-function toEvent(doc: EventDoc): HeraldEvent {
-  return {
-    id: doc._id as EventId,
-    seq: Number(doc.seq),
-    type: doc.type as EventTypeName,
-    level: doc.level as EventLevel,
-    userId: doc.userId ?? null,
-    roles: (doc.roles ?? []) as Role[],
-    source: doc.source,
-    timestamp: doc.timestamp.getTime(),
-    data: doc.data ?? {},
-    deliveryId: doc.deliveryId ?? null,
-    idempotencyKey: doc.idempotencyKey ?? null,
-  };
-}
-
-/** The filter as a MongoDB query; `null` when it cannot match anything (an empty `$in`). */
-export function toQuery(filter: EventFilter): Filter<EventDoc> | null {
-  const query: Filter<EventDoc> = {};
-  let types = filter.types;
-  if (filter.audience) {
-    const allowed = new Set<string>(filter.audience.types);
-    types = types ? types.filter((type) => allowed.has(type)) : filter.audience.types;
-    query.$or = [{ userId: filter.audience.userId }, { roles: filter.audience.role }];
-  }
-  if (types?.length === 0 || filter.levels?.length === 0 || filter.sources?.length === 0) return null;
-  if (filter.userId !== undefined) query.userId = filter.userId;
-  if (types) query.type = { $in: [...types] };
-  if (filter.levels) query.level = { $in: [...filter.levels] };
-  if (filter.sources) query.source = { $in: [...filter.sources] };
-  if (filter.deliveryId !== undefined) query.deliveryId = filter.deliveryId;
-  if (filter.from !== undefined || filter.to !== undefined) {
-    query.timestamp = {
-      ...(filter.from === undefined ? {} : { $gte: new Date(filter.from) }),
-      ...(filter.to === undefined ? {} : { $lt: new Date(filter.to) }),
-    };
-  }
-  return query;
-}
-
-/** The database named in the URL path, if any (`mongodb://host/db?x=y` -> `db`). */
-export function dbNameFromUrl(url: string): string | undefined {
-  const match = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]+)/.exec(url);
-  return match?.[1] ? decodeURIComponent(match[1]) : undefined;
-}
-
-/** Wraps a driver error; the message names the failure, never the URL or its credentials. */
-function toStoreError(what: string, cause: unknown, url: string): StoreError {
-  if (cause instanceof StoreError) return cause;
-  const name = cause instanceof Error ? cause.name : 'Error';
-  const code = cause instanceof MongoServerError ? ` ${String(cause.code ?? cause.codeName ?? '')}`.trimEnd() : '';
-  const detail = cause instanceof Error ? `: ${redact(cause.message, url)}` : '';
-  return new StoreError(`MongoDB event log: ${what} failed (${name}${code})${detail}`, { cause });
-}
-
-function redact(message: string, url: string): string {
-  let out = message.split(url).join('<url>');
-  const password = /^mongodb(?:\+srv)?:\/\/[^:@/]*:([^@/]+)@/.exec(url)?.[1];
-  // Very short passwords are not replaced: that would mangle the message and reveal little anyway.
-  for (const secret of password ? new Set([password, safeDecode(password)]) : []) {
-    if (secret.length >= 4) out = out.split(secret).join('***');
-  }
-  return out.replace(/mongodb(\+srv)?:\/\/[^\s@/]+@/g, 'mongodb$1://***@');
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }

@@ -10,10 +10,11 @@
  * the process, which makes them exclusive on FerretDB for a single Herald instance; across instances only real
  * MongoDB guarantees it.
  */
-import { MongoBulkWriteError, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter, IndexDescription } from 'mongodb';
 import type { AttemptRecord, DeliveryQuery, WebhookStore } from '../../webhooks/webhook-store.js';
 import type { DeliveryAttempt, DeliveryId, EndpointId, WebhookDelivery, WebhookEndpoint } from '../../webhooks/model.js';
 import { StoreError } from '../../errors.js';
+import { createErrorGuard, ensureIndexes, isDuplicateKey, partialWrite } from './driver.js';
 
 export interface MongoWebhookStoreOptions {
   /** The database of the event store; its client is owned (and closed) by the event store. */
@@ -35,8 +36,23 @@ interface CursorDoc {
   seq: number;
 }
 
+/** Created at start-up when missing (see `ensureIndexes`); `webhook_cursor` needs none. */
+const INDEXES: Readonly<Partial<Record<keyof typeof WEBHOOK_COLLECTIONS, readonly IndexDescription[]>>> = {
+  endpoints: [{ key: { ownerId: 1, createdAt: 1 }, name: 'owner_created' }],
+  deliveries: [
+    { key: { endpointId: 1, eventId: 1 }, name: 'endpoint_event', unique: true },
+    { key: { endpointId: 1, status: 1, nextAttemptAt: 1 }, name: 'endpoint_due' },
+    { key: { status: 1, nextAttemptAt: 1 }, name: 'due' },
+    { key: { endpointId: 1, _id: -1 }, name: 'endpoint_log' },
+    { key: { createdAt: 1 }, name: 'created' },
+  ],
+  attempts: [
+    { key: { deliveryId: 1, n: 1 }, name: 'delivery_n' },
+    { key: { endpointId: 1 }, name: 'endpoint' },
+  ],
+};
+
 const CURSOR = 'enqueuer';
-const DUPLICATE_KEY = 11000;
 const CHUNK = 1000;
 
 const toEndpoint = ({ _id, ...doc }: EndpointDoc): WebhookEndpoint => ({ ...doc, id: _id as EndpointId });
@@ -52,10 +68,11 @@ async function insertIgnoringDuplicates<T extends { _id: string }>(collection: C
     const result = await collection.insertMany(docs as never[], { ordered: false });
     return result.insertedCount;
   } catch (error) {
-    if (error instanceof MongoBulkWriteError) {
-      const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      if (errors.every((e) => e.code === DUPLICATE_KEY)) return error.result.insertedCount;
-    }
+    const failure = partialWrite(error);
+    // Only duplicates (deliveries already stored) are fine. A failure without per-document errors (the network or
+    // the server failed mid-write) or with a write-concern error leaves deliveries unstored: the caller must not
+    // move its cursor past them, so it is thrown.
+    if (failure && failure.writeErrors.length > 0 && !failure.writeConcernError && failure.writeErrors.every(isDuplicateKey)) return failure.insertedCount;
     throw error;
   }
 }
@@ -73,26 +90,17 @@ export async function createMongoWebhookStore(options: MongoWebhookStoreOptions)
   const attempts = db.collection<AttemptDoc>(WEBHOOK_COLLECTIONS.attempts);
   const cursor = db.collection<CursorDoc>(WEBHOOK_COLLECTIONS.cursor);
 
-  const guard = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (cause) {
-      if (cause instanceof StoreError) throw cause;
-      const code = cause instanceof MongoServerError ? ` ${String(cause.code ?? '')}` : '';
-      throw new StoreError(`MongoDB webhook store: ${what} failed (${cause instanceof Error ? cause.name : 'Error'}${code})`, { cause });
-    }
-  };
+  // No URL here (the event store owns the connection), so messages carry no driver text (see createErrorGuard).
+  const guard = createErrorGuard('MongoDB webhook store').run;
 
   await guard('start-up', async () => {
-    // createIndex is idempotent for an identical spec: safe on every start.
-    await endpoints.createIndex({ ownerId: 1, createdAt: 1 }, { name: 'owner_created' });
-    await deliveries.createIndex({ endpointId: 1, eventId: 1 }, { name: 'endpoint_event', unique: true });
-    await deliveries.createIndex({ endpointId: 1, status: 1, nextAttemptAt: 1 }, { name: 'endpoint_due' });
-    await deliveries.createIndex({ status: 1, nextAttemptAt: 1 }, { name: 'due' });
-    await deliveries.createIndex({ endpointId: 1, _id: -1 }, { name: 'endpoint_log' });
-    await deliveries.createIndex({ createdAt: 1 }, { name: 'created' });
-    await attempts.createIndex({ deliveryId: 1, n: 1 }, { name: 'delivery_n' });
-    await attempts.createIndex({ endpointId: 1 }, { name: 'endpoint' });
+    for (const [name, indexes] of Object.entries(INDEXES) as [keyof typeof INDEXES, readonly IndexDescription[]][]) {
+      const { mismatches } = await ensureIndexes(db.collection(WEBHOOK_COLLECTIONS[name]), indexes);
+      // endpoint_event's uniqueness is what makes enqueueing idempotent: refuse to run without it.
+      if (mismatches.length > 0) {
+        throw new StoreError(`MongoDB webhook store: ${WEBHOOK_COLLECTIONS[name]} index ${mismatches.map((m) => m.name).join(', ')} has the wrong uniqueness`);
+      }
+    }
   });
 
   // One claim at a time in this process (see the FerretDB note above).

@@ -224,11 +224,15 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
       const row = byId.get(id);
       return row ? toEvent(row) : null;
     }),
-    list: ({ filter, afterSeq, order, limit }: ListOptions) =>
+    list: ({ filter, afterSeq, untilSeq, order, limit }: ListOptions) =>
       guard('list', () => {
         const where = whereClause(filter);
-        const keyset = afterSeq === undefined ? '' : order === 'ASC' ? ' AND seq > ?' : ' AND seq < ?';
-        const params = afterSeq === undefined ? where.params : [...where.params, afterSeq];
+        let keyset = afterSeq === undefined ? '' : order === 'ASC' ? ' AND seq > ?' : ' AND seq < ?';
+        const params = afterSeq === undefined ? [...where.params] : [...where.params, afterSeq];
+        if (untilSeq !== undefined) {
+          keyset += ' AND seq <= ?';
+          params.push(untilSeq);
+        }
         const rows = db
           .prepare<unknown[], Row>(`SELECT * FROM events WHERE ${where.sql}${keyset} ORDER BY seq ${order} LIMIT ?`)
           .all(...params, limit);

@@ -22,8 +22,8 @@ function fakeLog() {
       events.push(event);
       return event;
     },
-    async list({ afterSeq = 0, limit }: ListOptions) {
-      return events.filter((e) => e.seq > afterSeq).slice(0, limit);
+    async list({ afterSeq = 0, untilSeq = Infinity, limit }: ListOptions) {
+      return events.filter((e) => e.seq > afterSeq && e.seq <= untilSeq).slice(0, limit);
     },
     async lastSeq() {
       return events.length;
@@ -65,7 +65,7 @@ const endpoint = (overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint => 
   failingSince: null, secrets: [], createdAt: 0, updatedAt: 0, ...overrides,
 });
 
-async function setup(endpoints: WebhookEndpoint[], options: { batchSize?: number } = {}) {
+async function setup(endpoints: WebhookEndpoint[], options: { batchSize?: number; until?: () => number | undefined } = {}) {
   const log = fakeLog();
   const outbox = fakeOutbox();
   const directory = createEndpointDirectory({ listEndpoints: async () => endpoints });
@@ -82,6 +82,7 @@ async function setup(endpoints: WebhookEndpoint[], options: { batchSize?: number
     presenceGraceMs: 200,
     now: () => NOW,
     batchSize: options.batchSize,
+    until: options.until,
     onEnqueued: (ids) => enqueued.push(...ids),
     onError: (error) => errors.push(error),
   });
@@ -112,6 +113,27 @@ describe('createEnqueuer', () => {
     await waitFor(() => outbox.state.cursor === 5, 1000, 'cursor at 5');
     expect(pairs(outbox)).toEqual(['whe_1/evt_1', 'whe_1/evt_5', 'whe_2/evt_2']);
     expect(new Set(enqueued)).toEqual(new Set(['whe_1', 'whe_2']));
+    await enqueuer.stop();
+  });
+
+  it('reads no further than the position the hub has delivered up to (several writers: docs/cursors.md)', async () => {
+    let until: number | undefined;
+    const { log, outbox, enqueuer } = await setup([endpoint()], { until: () => until });
+    await enqueuer.start();
+    log.add('sup_1');
+    log.add('sup_1');
+    log.add('sup_1');
+    enqueuer.trigger();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(outbox.state.cursor).toBe(0); // position unknown yet: nothing read
+    until = 2; // seq 3 is committed, but a lower position could still commit behind it
+    enqueuer.trigger();
+    await waitFor(() => outbox.state.cursor === 2, 1000, 'cursor at 2');
+    expect(pairs(outbox)).toEqual(['whe_1/evt_1', 'whe_1/evt_2']);
+    until = 3;
+    enqueuer.trigger();
+    await waitFor(() => outbox.state.cursor === 3, 1000, 'cursor at 3');
+    expect(pairs(outbox)).toEqual(['whe_1/evt_1', 'whe_1/evt_2', 'whe_1/evt_3']);
     await enqueuer.stop();
   });
 

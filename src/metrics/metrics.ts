@@ -1,0 +1,168 @@
+/**
+ * Prometheus metrics (prom-client) at `/metrics`. The domain keeps plain running totals (the session registry's
+ * `counters`, the hub's `subscriptions`) and calls observers (`onCommitted`, `onDispatched`); this module reads
+ * and records them, so nothing below the transports imports a metrics library. Node's own metrics (event-loop lag,
+ * heap, GC) come from prom-client's defaults.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Hub } from '../events/hub.js';
+import type { EventStore } from '../events/event-store.js';
+import type { HeraldEvent } from '../events/model.js';
+
+export interface MetricsOptions {
+  /** Bearer token `/metrics` requires; unset: open, except in production, where `/metrics` is then off. */
+  readonly token?: string;
+  /** NODE_ENV=production. */
+  readonly production: boolean;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Reads the hub's live state and totals on every scrape. */
+  observeHub(hub: Pick<Hub, 'connections' | 'router' | 'subscriptions'>): void;
+  /** Hub observer: events committed by this instance. */
+  published(events: readonly HeraldEvent[]): void;
+  /** Hub observer: an event handed to the router (publish-to-dispatch latency). */
+  dispatched(event: HeraldEvent): void;
+  /** The store, with each operation's latency recorded. */
+  timeStore<T extends EventStore>(store: T): T;
+  /** Answers `GET /metrics`. */
+  serve(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+const TIMED: ReadonlySet<string> = new Set(['append', 'get', 'list', 'countSince', 'lastSeq', 'bounds', 'abandon', 'purgeBefore']);
+
+export function createMetrics(options: MetricsOptions): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+  let hub: Pick<Hub, 'connections' | 'router' | 'subscriptions'> | undefined;
+
+  /** A counter whose value is a running total kept elsewhere, read at scrape time. */
+  const totals = <L extends string>(name: string, help: string, labelNames: readonly L[], read: (set: (labels: Record<L, string>, value: number) => void) => void) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        read((labels, value) => {
+          if (value > 0) this.inc(labels as never, value);
+        });
+      },
+    });
+
+  new Gauge({
+    name: 'herald_sessions',
+    help: 'Live sessions (WebSocket and SSE connections) by transport',
+    labelNames: ['transport'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { transport, count } of hub?.connections.snapshot().byTransport ?? []) this.set({ transport }, count);
+    },
+  });
+  new Gauge({
+    name: 'herald_sessions_by_role',
+    help: 'Live sessions by the viewer role',
+    labelNames: ['role'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { role, count } of hub?.connections.snapshot().byRole ?? []) this.set({ role }, count);
+    },
+  });
+  new Gauge({
+    name: 'herald_live_subscriptions',
+    help: 'Live subscriptions routed on this instance',
+    registers: [registry],
+    collect() {
+      this.set(hub?.router.size ?? 0);
+    },
+  });
+  totals('herald_sessions_opened_total', 'Sessions opened', [], (set) => set({}, hub?.connections.counters.opened ?? 0));
+  totals('herald_session_closes_total', 'Sessions closed, by close code (1006 peer gone, 1012 restart, 4030 too slow, 4401 expired or revoked, 4031 closed by an admin)', ['code'], (set) => {
+    for (const [code, n] of hub?.connections.counters.closedByCode ?? []) set({ code: String(code) }, n);
+  });
+  totals('herald_connections_refused_total', 'Connections refused by a limit (MAX_CONNECTIONS: instance, MAX_CONNECTIONS_PER_USER: user)', ['limit'], (set) => {
+    set({ limit: 'instance' }, hub?.connections.counters.refused.instance ?? 0);
+    set({ limit: 'user' }, hub?.connections.counters.refused.user ?? 0);
+  });
+  totals('herald_frames_sent_total', 'Frames handed to session writers (events, acks, errors)', [], (set) => set({}, hub?.connections.counters.framesSent ?? 0));
+  totals('herald_subscriptions_total', 'Subscriptions started, by outcome (live, resumed from a cursor, refused cursor)', ['outcome'], (set) => {
+    const s = hub?.subscriptions;
+    if (!s) return;
+    set({ outcome: 'live' }, s.live);
+    set({ outcome: 'resumed' }, s.resumed);
+    set({ outcome: 'cursor_unknown' }, s.cursorUnknown);
+    set({ outcome: 'cursor_expired' }, s.cursorExpired);
+  });
+
+  const published = new Counter({ name: 'herald_events_published_total', help: 'Events committed by this instance, by type and source', labelNames: ['type', 'source'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'herald_publish_to_dispatch_seconds',
+    help: 'From publish (event timestamp) to the router handing the event to its subscribers',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const storeLatency = new Histogram({
+    name: 'herald_store_operation_seconds',
+    help: 'Event log operations, by store and operation',
+    labelNames: ['store', 'operation', 'outcome'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [registry],
+  });
+
+  const unauthorized = (res: ServerResponse, status: number, message: string) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
+    res.end(JSON.stringify({ errors: [{ message, extensions: { code: status === 401 ? 'UNAUTHENTICATED' : 'NOT_FOUND' } }] }));
+  };
+  const tokenMatches = (header: string | undefined) => {
+    if (!options.token || !header?.startsWith('Bearer ')) return false;
+    const given = Buffer.from(header.slice(7));
+    const expected = Buffer.from(options.token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
+  return {
+    registry,
+    observeHub(target) {
+      hub = target;
+    },
+    published(events) {
+      for (const event of events) published.inc({ type: event.type, source: event.source });
+    },
+    dispatched(event) {
+      latency.observe(Math.max(0, Date.now() - event.timestamp) / 1000);
+    },
+    timeStore(store) {
+      const kind = store.kind;
+      return new Proxy(store, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver);
+          if (typeof property !== 'string' || !TIMED.has(property) || typeof value !== 'function') return value;
+          return async (...args: unknown[]) => {
+            const end = storeLatency.startTimer({ store: kind, operation: property });
+            try {
+              const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+              end({ outcome: 'ok' });
+              return result;
+            } catch (error) {
+              end({ outcome: 'error' });
+              throw error;
+            }
+          };
+        },
+      });
+    },
+    async serve(req, res) {
+      if (!options.token && options.production) return unauthorized(res, 404, 'Metrics are off in production until METRICS_TOKEN is set');
+      if (options.token && !tokenMatches(req.headers.authorization)) return unauthorized(res, 401, 'Send "Authorization: Bearer <METRICS_TOKEN>"');
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+      res.end(body);
+    },
+  };
+}
