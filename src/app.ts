@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { EventStore } from './events/event-store.js';
 import { createHub, type Hub } from './events/hub.js';
-import { createLocalEventBus } from './events/event-bus.js';
+import { openEventBus } from './bus/open-bus.js';
 import { startRetention } from './events/retention.js';
 import { createTokenVerifier } from './auth/tokens.js';
 import { buildSchema } from './graphql/schema.js';
@@ -63,7 +63,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     errors: store.errors,
     onRecordFailure: (error, dropped) => logger.warn({ err: error, dropped }, 'event_errors: failures not recorded'),
   });
-  const bus = createLocalEventBus((error) => logger.error({ err: error }, 'event handler failed'));
+  const bus = await openEventBus(config, logger);
   const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays });
   // Revocations end live sessions through the hub (made below): only after start-up, so `hub` is set by then.
   const revocations = createRevocations({
@@ -189,6 +189,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       await stopped;
       await webhooksStopped;
       hub.close();
+      await bus.close();
       await webhookStore.close();
       await analytics.flushErrors();
       await store.close();

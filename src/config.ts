@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
@@ -46,6 +47,12 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** Selects the MongoDB store when set. */
   MONGODB_URL: z.string().min(1).optional(),
+  /** Redis between instances (pub/sub) when set; requires MONGODB_URL. Never echoed: it may hold a password. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
+  /** Pub/sub channel the instances share. @default 'herald:events' (applied by the Redis bus) */
+  REDIS_CHANNEL: z.string().min(1).max(256).regex(/^\S+$/, 'must not contain whitespace').optional(),
+  /** This instance's name among the instances: unique per process. @default `<hostname>-<pid>-<random>` */
+  INSTANCE_ID: z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'letters, digits and . _ : - only').optional(),
   /** @default 90 */
   EVENT_LOG_RETENTION_DAYS: z.coerce.number().positive().max(36500).default(90),
   /** Comment line sent on idle SSE streams, at most every 15 s. @default 15000 */
@@ -132,14 +139,25 @@ export interface JwtConfig {
 /** Webhook delivery settings (see docs/webhooks.md); the webhooks module owns their shape. */
 export type WebhookConfig = WebhookSettings;
 
+/** Redis between instances; absent when REDIS_URL is not set (one instance, in-process bus). */
+export interface RedisConfig {
+  /** Never logged: it may carry a password. */
+  readonly url: string;
+  /** Unset: the bus's default (`herald:events`). */
+  readonly channel?: string;
+}
+
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
+  /** This process's name among the instances (unique per process). */
+  readonly instanceId: string;
   readonly port: number;
   readonly host: string;
   readonly logLevel: string;
   readonly jwt: JwtConfig;
   readonly dataDir: string;
   readonly mongodbUrl?: string;
+  readonly redis?: RedisConfig;
   readonly retentionDays: number;
   readonly sseHeartbeatMs: number;
   readonly wsKeepAliveMs: number;
@@ -191,6 +209,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (e.REDIS_URL && !e.MONGODB_URL) {
+    throw new ConfigError(
+      'REDIS_URL is set but MONGODB_URL is not: instances that share Redis must share one event log, and the embedded ' +
+        'SQLite log is local to each instance. Set MONGODB_URL to the MongoDB every instance uses, or unset REDIS_URL to run one instance on SQLite',
+    );
+  }
   const dataDir = resolve(e.DATA_DIR);
   const production = e.NODE_ENV === 'production';
 
@@ -225,12 +249,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   return {
     env: e.NODE_ENV,
+    instanceId: e.INSTANCE_ID ?? defaultInstanceId(),
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     jwt,
     dataDir,
     mongodbUrl: e.MONGODB_URL,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, ...(e.REDIS_CHANNEL ? { channel: e.REDIS_CHANNEL } : {}) } : undefined,
     retentionDays: e.EVENT_LOG_RETENTION_DAYS,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
@@ -268,6 +294,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heartbeatTimeoutMs: e.HEARTBEAT_TIMEOUT_MS,
     },
   };
+}
+
+/** `<hostname>-<pid>-<6 hex>`: unique per process, readable in logs, restarts get a new one. */
+function defaultInstanceId(): string {
+  const host = hostname().replace(/[^\w.-]/g, '_').slice(0, 64) || 'herald';
+  return `${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
 function devSecret(dataDir: string): { secret: string; created: boolean } {

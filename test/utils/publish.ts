@@ -33,7 +33,7 @@ const PUBLISH = /* GraphQL */ `
 `;
 
 /** Publishes through the real GraphQL API with a service token; throws on errors. */
-export async function publish(server: TestServer, input: TestInput, token = server.token('svc-test', 'service')) {
+export async function publish(server: Pick<TestServer, 'gql' | 'token'>, input: TestInput, token = server.token('svc-test', 'service')) {
   const { status, body } = await server.gql(PUBLISH, { input: toInput(input) }, token);
   if (body.errors) throw new Error(`publish failed (${status}): ${JSON.stringify(body.errors)}`);
   return body.data!.publishEvent as { id: string; type: string; level: string; userId: string | null; cursor: string; timestamp: string };
