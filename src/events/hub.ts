@@ -35,6 +35,11 @@ export interface HubOptions {
   readonly holeWaitMs?: number;
   /** A failed log read while filling a gap between events (retried). */
   readonly onSequenceError?: (error: unknown) => void;
+  /**
+   * With a bus between instances: how often the log's tail is read for events whose announcement was lost with
+   * nothing after it (an in-flight publish when Redis dropped). @default 5000
+   */
+  readonly tailCheckMs?: number;
   /** Per publishing token (see PublisherOptions.rate). @default unlimited */
   readonly publishRate?: PublisherOptions['rate'];
   /** Observer of each event handed to the router, in log order (metrics: publish-to-dispatch latency). */
@@ -120,6 +125,11 @@ export function createHub(options: HubOptions): Hub {
       }
     }
   })();
+  // A bus between instances says when its subscription is (re)established: what other instances published
+  // meanwhile is read from the log (also on the first one: events committed before it was confirmed).
+  const stopSubscribed = bus.onSubscribed?.(() => void ready.then((s) => s.catchUp()));
+  const tailCheck = bus.onSubscribed ? setInterval(() => sequencer?.catchUp(), options.tailCheckMs ?? 5000) : undefined;
+  tailCheck?.unref?.();
   // A replay reads the log up to where live delivery stands; the router brings what comes after.
   const until = () => sequencer!.position;
   const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer, until };
@@ -207,6 +217,8 @@ export function createHub(options: HubOptions): Hub {
     close() {
       closed = true;
       unsubscribe();
+      stopSubscribed?.();
+      if (tailCheck) clearInterval(tailCheck);
       sequencer?.close();
     },
   };

@@ -6,6 +6,7 @@
  */
 import type { Collection } from 'mongodb';
 import { StoreError } from '../../errors.js';
+import { isDuplicateKey } from './driver.js';
 import type { EventDoc } from './event-docs.js';
 
 export interface CounterDoc {
@@ -15,20 +16,30 @@ export interface CounterDoc {
 
 const SEQ_COUNTER = 'event_seq';
 
+/**
+ * An upsert of the counter document: two instances starting on a fresh database can both try to insert it, and
+ * the loser gets a duplicate key on `_id`; the document exists then, so the same update is retried once.
+ */
+async function upserting<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    return write();
+  }
+}
+
 /** Reserves `n` consecutive seqs; returns the first. */
 export async function reserveSeqs(counters: Collection<CounterDoc>, n: number): Promise<number> {
-  const doc = await counters.findOneAndUpdate(
-    { _id: SEQ_COUNTER },
-    { $inc: { value: n } },
-    { upsert: true, returnDocument: 'after' },
-  );
+  const doc = await upserting(() => counters.findOneAndUpdate({ _id: SEQ_COUNTER }, { $inc: { value: n } }, { upsert: true, returnDocument: 'after' }));
   if (!doc) throw new StoreError('MongoDB event log: seq counter upsert returned nothing');
   return Number(doc.value) - n + 1;
 }
 
 /** Moves the counter up to the highest stored seq (never down). */
 export async function syncCounter(events: Collection<EventDoc>, counters: Collection<CounterDoc>): Promise<void> {
-  await counters.updateOne({ _id: SEQ_COUNTER }, { $max: { value: await maxSeq(events) } }, { upsert: true });
+  const top = await maxSeq(events);
+  await upserting(() => counters.updateOne({ _id: SEQ_COUNTER }, { $max: { value: top } }, { upsert: true }));
 }
 
 /** The highest seq reserved so far, also once retention has purged it from the log; 0 before the first. */
