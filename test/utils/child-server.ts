@@ -4,12 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signDevToken, type SignOptions } from '../../src/auth/tokens.js';
 import { TEST_JWT_SECRET } from './server.js';
 import { waitFor } from './deferred.js';
+import { freePort } from './ports.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -27,13 +27,7 @@ export interface ChildServer {
   dispose(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort };
 
 export async function createChildServer(env: Record<string, string> = {}): Promise<ChildServer> {
   const port = await freePort();
