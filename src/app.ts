@@ -17,6 +17,7 @@ import { eventResolvers } from './graphql/resolvers/events.js';
 import { createStatsResolvers } from './graphql/resolvers/stats.js';
 import { createRevocations } from './auth/revocations.js';
 import { createMetrics } from './metrics/metrics.js';
+import { createLocalCluster } from './live/cluster.js';
 import { CloseCode } from 'graphql-ws';
 import { HeraldCloseCode } from '../clients/protocol/index.js';
 import { createHttpHandler, createRequestListener } from './transport/http.js';
@@ -73,7 +74,12 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       hub.connections.closeUser(userId, CloseCode.Unauthorized, 'Unauthorized: sessions revoked', (session) => (session.viewer.issuedAt ?? 0) <= revokedAt),
     onError: (error) => logger.warn({ err: error }, 'revocations could not be read; retrying'),
   });
-  const schema = buildSchema([eventResolvers, createStatsResolvers({ revocations }), createWebhookResolvers(webhooks.api), createAnalyticsResolvers(analytics)]);
+  // The cluster's instances for connectionStats: on Redis with the bus, else this one alone (reads the hub below lazily).
+  const sessionsView = { snapshot: () => hub.connections.snapshot() };
+  const cluster = config.redis
+    ? (await import('./bus/redis-cluster.js')).createRedisCluster({ url: config.redis.url, instanceId: config.instanceId, sessions: sessionsView, logger })
+    : createLocalCluster(config.instanceId, sessionsView);
+  const schema = buildSchema([eventResolvers, createStatsResolvers({ revocations, cluster }), createWebhookResolvers(webhooks.api), createAnalyticsResolvers(analytics)]);
   const hub = createHub({
     store,
     bus,
@@ -190,6 +196,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       await webhooksStopped;
       hub.close();
       await bus.close();
+      await cluster.close();
       await webhookStore.close();
       await analytics.flushErrors();
       await store.close();

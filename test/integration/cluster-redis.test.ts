@@ -220,4 +220,32 @@ describe.skipIf(skip !== undefined)('two instances sharing FerretDB and Redis', 
         `${reached(onA.receipts, during.slice(2))}/1 on A`,
     );
   });
+
+  it('lists every live instance in connectionStats with its connections; a killed one drops out', { timeout: 60_000 }, async () => {
+    const c = await startHeraldProcess({ env: env('herald-c') });
+    try {
+      const onB = wsClient(b.wsUrl, b.token('cus_stats_b', 'customer'));
+      clients.push(onB);
+      onB.subscribe('subscription { events { id } }');
+      await onB.connected;
+      const admin = a.token('adm_cluster', 'admin');
+      const QUERY = '{ connectionStats { total clusterTotal instances { instanceId self total reportedAt } } }';
+      const stats = async () => (await a.gql(QUERY, {}, admin)).body.data.connectionStats;
+      // Reports every 2 s: wait until B's includes the new connection and C has reported.
+      await waitFor(async () => {
+        const s = await stats();
+        return s.instances.some((i: any) => i.instanceId === 'herald-c') && s.instances.find((i: any) => i.instanceId === 'herald-b')?.total >= 1;
+      }, 10_000, 'three instances reporting');
+      const seen = await stats();
+      expect(seen.instances[0]).toMatchObject({ instanceId: 'herald-a', self: true, total: seen.total });
+      expect(seen.instances.map((i: any) => i.instanceId).sort()).toEqual(['herald-a', 'herald-b', 'herald-c']);
+      expect(seen.clusterTotal).toBe(seen.instances.reduce((sum: number, i: any) => sum + i.total, 0));
+      await c.kill('SIGKILL');
+      const killedAt = Date.now();
+      await waitFor(async () => !(await stats()).instances.some((i: any) => i.instanceId === 'herald-c'), 15_000, 'the killed instance dropping out');
+      expect(Date.now() - killedAt).toBeLessThan(10_000);
+    } finally {
+      await c.kill('SIGKILL').catch(() => {});
+    }
+  });
 });

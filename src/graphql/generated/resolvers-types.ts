@@ -141,10 +141,17 @@ export type ConnectionStats = {
   __typename?: 'ConnectionStats';
   byRole: Array<RoleCount>;
   byTransport: Array<TransportCount>;
+  /** Open live connections on every live instance. */
+  clusterTotal: Scalars['Int']['output'];
   /** Distinct users with at least one open connection. */
   distinctUsers: Scalars['Int']['output'];
   /** Events written to the log in the last 60 seconds. */
   eventsLastMinute: Scalars['Int']['output'];
+  /**
+   * Every live instance of the cluster (instances sharing the log and Redis), this one first. An instance that stops
+   * reporting (killed) drops out within seconds; without Redis, only this one.
+   */
+  instances: Array<InstanceConnections>;
   /** Open live connections (WebSocket connections and SSE streams) on this instance. */
   total: Scalars['Int']['output'];
 };
@@ -725,6 +732,20 @@ export type GeoPoint = {
   latitude: Scalars['Float']['output'];
   /** Longitude in decimal degrees, -180 to 180. */
   longitude: Scalars['Float']['output'];
+};
+
+/** One instance's live connections, as it last reported them. */
+export type InstanceConnections = {
+  __typename?: 'InstanceConnections';
+  byRole: Array<RoleCount>;
+  byTransport: Array<TransportCount>;
+  distinctUsers: Scalars['Int']['output'];
+  instanceId: Scalars['ID']['output'];
+  /** When the instance reported these figures. */
+  reportedAt: Scalars['DateTime']['output'];
+  /** The instance that answered this query. */
+  self: Scalars['Boolean']['output'];
+  total: Scalars['Int']['output'];
 };
 
 /** A supplier's stock of a product fell to or below its alert threshold. */
@@ -1902,6 +1923,7 @@ export type ResolversTypes = ResolversObject<{
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   GeoPoint: ResolverTypeWrapper<GeoPoint>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  InstanceConnections: ResolverTypeWrapper<InstanceConnections>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   InventoryAlertEvent: ResolverTypeWrapper<HeraldEvent>;
   InventoryAlertKind: InventoryAlertKind;
@@ -1990,6 +2012,7 @@ export type ResolversParentTypes = ResolversObject<{
   Float: Scalars['Float']['output'];
   GeoPoint: GeoPoint;
   ID: Scalars['ID']['output'];
+  InstanceConnections: InstanceConnections;
   Int: Scalars['Int']['output'];
   InventoryAlertEvent: HeraldEvent;
   JSON: Scalars['JSON']['output'];
@@ -2086,8 +2109,10 @@ export type BonusEarnedEventResolvers<ContextType = GraphQLContext, ParentType e
 export type ConnectionStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ConnectionStats'] = ResolversParentTypes['ConnectionStats']> = ResolversObject<{
   byRole?: Resolver<Array<ResolversTypes['RoleCount']>, ParentType, ContextType>;
   byTransport?: Resolver<Array<ResolversTypes['TransportCount']>, ParentType, ContextType>;
+  clusterTotal?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   distinctUsers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   eventsLastMinute?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  instances?: Resolver<Array<ResolversTypes['InstanceConnections']>, ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
@@ -2364,6 +2389,16 @@ export type EventTypeResolvers = { BONUS_EARNED: 'bonus_earned', DELIVERY_ACCEPT
 export type GeoPointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['GeoPoint'] = ResolversParentTypes['GeoPoint']> = ResolversObject<{
   latitude?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   longitude?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type InstanceConnectionsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['InstanceConnections'] = ResolversParentTypes['InstanceConnections']> = ResolversObject<{
+  byRole?: Resolver<Array<ResolversTypes['RoleCount']>, ParentType, ContextType>;
+  byTransport?: Resolver<Array<ResolversTypes['TransportCount']>, ParentType, ContextType>;
+  distinctUsers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  instanceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reportedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  self?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type InventoryAlertEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['InventoryAlertEvent'] = ResolversParentTypes['InventoryAlertEvent']> = ResolversObject<{
@@ -2879,6 +2914,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   EventRate?: EventRateResolvers<ContextType>;
   EventType?: EventTypeResolvers;
   GeoPoint?: GeoPointResolvers<ContextType>;
+  InstanceConnections?: InstanceConnectionsResolvers<ContextType>;
   InventoryAlertEvent?: InventoryAlertEventResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   LevelCount?: LevelCountResolvers<ContextType>;

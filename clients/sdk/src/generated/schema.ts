@@ -129,10 +129,17 @@ export type CancellationActor =
 export type ConnectionStats = {
   byRole: Array<RoleCount>;
   byTransport: Array<TransportCount>;
+  /** Open live connections on every live instance. */
+  clusterTotal: Scalars['Int']['output'];
   /** Distinct users with at least one open connection. */
   distinctUsers: Scalars['Int']['output'];
   /** Events written to the log in the last 60 seconds. */
   eventsLastMinute: Scalars['Int']['output'];
+  /**
+   * Every live instance of the cluster (instances sharing the log and Redis), this one first. An instance that stops
+   * reporting (killed) drops out within seconds; without Redis, only this one.
+   */
+  instances: Array<InstanceConnections>;
   /** Open live connections (WebSocket connections and SSE streams) on this instance. */
   total: Scalars['Int']['output'];
 };
@@ -695,6 +702,19 @@ export type GeoPoint = {
   latitude: Scalars['Float']['output'];
   /** Longitude in decimal degrees, -180 to 180. */
   longitude: Scalars['Float']['output'];
+};
+
+/** One instance's live connections, as it last reported them. */
+export type InstanceConnections = {
+  byRole: Array<RoleCount>;
+  byTransport: Array<TransportCount>;
+  distinctUsers: Scalars['Int']['output'];
+  instanceId: Scalars['ID']['output'];
+  /** When the instance reported these figures. */
+  reportedAt: Scalars['DateTime']['output'];
+  /** The instance that answered this query. */
+  self: Scalars['Boolean']['output'];
+  total: Scalars['Int']['output'];
 };
 
 /** A supplier's stock of a product fell to or below its alert threshold. */
