@@ -248,4 +248,32 @@ describe.skipIf(skip !== undefined)('two instances sharing FerretDB and Redis', 
       await c.kill('SIGKILL').catch(() => {});
     }
   });
+
+  it('loses nothing acknowledged for the other instance when one is killed mid-publish (SIGKILL)', { timeout: 60_000 }, async () => {
+    const d = await startHeraldProcess({ env: env('herald-d') });
+    const onB = await subscriber(b, clients);
+    const sentAt = new Map<string, number>();
+    const acknowledged: string[] = [];
+    let killed = false;
+    const loop = async () => {
+      while (!killed) {
+        try {
+          acknowledged.push((await publishOrder(d, sentAt)).id);
+        } catch {
+          return; // refused or reset by the kill: not acknowledged
+        }
+      }
+    };
+    const loops = Promise.all([loop(), loop(), loop()]);
+    await sleep(700);
+    killed = true;
+    await d.kill('SIGKILL');
+    await loops;
+    expect(acknowledged.length).toBeGreaterThan(5);
+    // The survivors go on; the dead instance's reserved positions are closed, its committed events delivered.
+    const after = [await publishOrder(b, sentAt), await publishOrder(a, sentAt)];
+    const has = (events: readonly { id: string }[]) => events.every((e) => onB.receipts.some((r) => r.id === e.id));
+    await waitFor(() => has([...acknowledged.map((id) => ({ id })), ...after]), 15_000, "every acknowledged event of the killed instance on B");
+    expect(once(onB.receipts)).toBe(true);
+  });
 });
