@@ -65,7 +65,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     onRecordFailure: (error, dropped) => logger.warn({ err: error, dropped }, 'event_errors: failures not recorded'),
   });
   const bus = await openEventBus(config, logger);
-  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays });
+  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt });
   // Revocations end live sessions through the hub (made below): only after start-up, so `hub` is set by then.
   const revocations = createRevocations({
     store: revocationStore,

@@ -26,6 +26,8 @@ export interface Metrics {
   published(events: readonly HeraldEvent[]): void;
   /** Hub observer: an event handed to the router (publish-to-dispatch latency). */
   dispatched(event: HeraldEvent): void;
+  /** Webhook observer: one finished delivery attempt. */
+  webhookAttempt(outcome: 'succeeded' | 'retrying' | 'failed'): void;
   /** The store, with each operation's latency recorded. */
   timeStore<T extends EventStore>(store: T): T;
   /** Answers `GET /metrics`. */
@@ -107,6 +109,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  const attempts = new Counter({ name: 'herald_webhook_attempts_total', help: 'Webhook delivery attempts, by outcome (succeeded, retrying, failed for good)', labelNames: ['outcome'], registers: [registry] });
   const storeLatency = new Histogram({
     name: 'herald_store_operation_seconds',
     help: 'Event log operations, by store and operation',
@@ -133,6 +136,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     published(events) {
       for (const event of events) published.inc({ type: event.type, source: event.source });
+    },
+    webhookAttempt(outcome) {
+      attempts.inc({ outcome });
     },
     dispatched(event) {
       latency.observe(Math.max(0, Date.now() - event.timestamp) / 1000);

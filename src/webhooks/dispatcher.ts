@@ -22,6 +22,9 @@ import type { WebhookSender } from './sender.js';
 import { buildWebhookHeaders } from './signing.js';
 import type { AttemptRecord, WebhookStore } from './webhook-store.js';
 
+/** How an attempt ended: delivered, failed with a retry scheduled, or failed for good. */
+export type AttemptOutcome = 'succeeded' | 'retrying' | 'failed';
+
 export interface DispatcherOptions {
   readonly store: WebhookStore;
   readonly events: Pick<EventStore, 'get'>;
@@ -43,6 +46,8 @@ export interface DispatcherOptions {
   /** Recently published events kept to avoid a store read per delivery. @default 20000 */
   readonly eventCacheSize?: number;
   readonly onError?: (error: unknown) => void;
+  /** Observer of every finished attempt (metrics): delivered, to be retried, or given up. */
+  readonly onAttempt?: (outcome: AttemptOutcome) => void;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -147,6 +152,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const outcome = decideOutcome(delivery, result, at, { schedule: options.schedule, retryAfterCapMs: options.retryAfterCapMs });
     await recorder.push({ deliveryId: delivery.id, endpointId: endpoint.id, leaseId, update: outcome.update, attempt: outcome.attempt });
     health.observe(endpoint.id, outcome.endpoint, at);
+    options.onAttempt?.(outcome.update.status === 'succeeded' ? 'succeeded' : outcome.update.status === 'pending' ? 'retrying' : 'failed');
     if (outcome.update.status === 'pending') wakeAt(endpoint.id, outcome.update.nextAttemptAt);
   };
 

@@ -9,7 +9,7 @@ import type { Hub } from '../events/hub.js';
 import type { HeraldEvent } from '../events/model.js';
 import type { Logger } from '../log.js';
 import { createEndpointDirectory } from './directory.js';
-import { createDispatcher } from './dispatcher.js';
+import { createDispatcher, type AttemptOutcome } from './dispatcher.js';
 import { createWebhookApi, type WebhookApi } from './api.js';
 import { createEnqueuer } from './enqueuer.js';
 import { createEndpointHealth } from './health.js';
@@ -42,6 +42,8 @@ export interface WebhooksOptions {
   readonly sender?: WebhookSender;
   /** @default the system resolver */
   readonly lookup?: LookupFn;
+  /** Observer of every finished delivery attempt (metrics). */
+  readonly onAttempt?: (outcome: AttemptOutcome) => void;
 }
 
 export interface Webhooks {
@@ -104,6 +106,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
     concurrency: settings.concurrency,
     endpointConcurrency: settings.endpointConcurrency,
     onError: logError('webhook dispatch failed'),
+    onAttempt: options.onAttempt,
   });
 
   const enqueuer = createEnqueuer({

@@ -110,7 +110,10 @@ describe('webhooks against a real receiver', () => {
     expect(request!.headers['webhook-id']).toBe(event.id);
   });
 
-  it('retries after 500s, then succeeds, logging every attempt', async () => {
+  it('retries after 500s, then succeeds, logging every attempt (and counting them in /metrics)', async () => {
+    const attemptsIn = async (outcome: string) =>
+      Number(new RegExp(`^herald_webhook_attempts_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
+    const before = { retrying: await attemptsIn('retrying'), succeeded: await attemptsIn('succeeded') };
     receiver = await startReceiver();
     receiver.on('/flaky', (_, n) => (n <= 2 ? { status: 500, body: `boom ${n}` } : { status: 204, body: '' }));
     const supplier = newSupplier();
@@ -132,6 +135,8 @@ describe('webhooks against a real receiver', () => {
     for (const attempt of edges[0]!.node.attempts) expect(attempt.latencyMs).toBeGreaterThanOrEqual(0);
     // The schedule's 200 ms (±20 %) separates the first two attempts.
     expect(requests[1]!.at - requests[0]!.at).toBeGreaterThanOrEqual(150);
+    expect(await attemptsIn('retrying')).toBe(before.retrying + 2);
+    expect(await attemptsIn('succeeded')).toBe(before.succeeded + 1);
   });
 
   it('waits at least as long as Retry-After before retrying a 429', async () => {
