@@ -48,7 +48,11 @@ export async function startMongoForTests(): Promise<TestMongo | { skip: string }
   const external = process.env.MONGODB_URL;
   if (external) return useExternal(external);
   const binary = findFerretDb();
-  if (!binary) return { skip: NO_MONGO_MESSAGE };
+  if (!binary) {
+    // `.ci/run` sets HERALD_REQUIRE_MONGO=1: there a missing server is a failure, not a skip.
+    if (process.env['HERALD_REQUIRE_MONGO'] === '1') throw new Error(`${NO_MONGO_MESSAGE}; HERALD_REQUIRE_MONGO=1 makes that a failure`);
+    return { skip: NO_MONGO_MESSAGE };
+  }
   return startFerretDb(binary);
 }
 
