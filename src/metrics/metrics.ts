@@ -10,6 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Hub } from '../events/hub.js';
 import type { EventStore } from '../events/event-store.js';
 import type { HeraldEvent } from '../events/model.js';
+import { writeError } from '../transport/error-response.js';
 
 export interface MetricsOptions {
   /** Bearer token `/metrics` requires; unset: open, except in production, where `/metrics` is then off. */
@@ -118,10 +119,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registers: [registry],
   });
 
-  const unauthorized = (res: ServerResponse, status: number, message: string) => {
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
-    res.end(JSON.stringify({ errors: [{ message, extensions: { code: status === 401 ? 'UNAUTHENTICATED' : 'NOT_FOUND' } }] }));
-  };
+  const unauthorized = (res: ServerResponse, status: 401 | 404, message: string) =>
+    writeError(res, { status, code: status === 401 ? 'UNAUTHENTICATED' : 'NOT_FOUND', message });
   const tokenMatches = (header: string | undefined) => {
     if (!options.token || !header?.startsWith('Bearer ')) return false;
     const given = Buffer.from(header.slice(7));

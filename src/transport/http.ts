@@ -20,6 +20,7 @@ import { useGraphiQLPage } from './graphiql.js';
 import { isIntrospectionOnly, missingCredentials, useAuthentication } from './auth.js';
 import type { LiveExtra } from './operation.js';
 import type { SseHandler } from './sse.js';
+import { errorBody, errorHeaders, writeError } from './error-response.js';
 
 export interface HttpOptions {
   readonly schema: GraphQLSchema;
@@ -82,10 +83,9 @@ function useHealth(hub: Hub, isDraining: () => boolean): Plugin {
 
 /** A GraphQL-shaped error response for failures before execution (authentication, size). */
 function errorResponse(error: AppError, fetchAPI: { Response: typeof Response }): Response {
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-  if (error.status === 401) headers['www-authenticate'] = 'Bearer';
-  const body = { errors: [{ message: error.message, extensions: { code: error.code, ...(error.details ?? {}) } }] };
-  return new fetchAPI.Response(JSON.stringify(body), { status: error.status, headers });
+  const body = errorBody(error);
+  const { 'content-length': _length, ...headers } = errorHeaders(error, body);
+  return new fetchAPI.Response(body, { status: error.status, headers: headers as Record<string, string> });
 }
 
 export type HttpHandler = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -170,8 +170,6 @@ export function createRequestListener(handler: HttpHandler, options: RequestList
 }
 
 function refuse(res: ServerResponse, status: number, code: string, message: string) {
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   // The body is not read: close the connection rather than drain it.
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
-  res.end(body);
+  writeError(res, { status, code, message }, { connection: 'close' });
 }

@@ -29,6 +29,7 @@ import { isAppError, RequestError, type AppError } from '../errors.js';
 import { serializeResult } from '../graphql/serialize.js';
 import { splice } from '../graphql/live-groups.js';
 import { missingCredentials } from './auth.js';
+import { writeError } from './error-response.js';
 import type { OperationOutcome, OperationParams, OperationRunner } from './operation.js';
 
 export interface SseOptions {
@@ -92,10 +93,7 @@ function corsHeaders(req: IncomingMessage): Record<string, string> {
 }
 
 function sendError(req: IncomingMessage, res: ServerResponse, error: AppError, extra: Record<string, string> = {}): void {
-  const body = JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code, ...(error.details ?? {}) } }] });
-  const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...corsHeaders(req), ...extra };
-  if (error.status === 401) headers['www-authenticate'] = 'Bearer';
-  res.writeHead(error.status, headers).end(body);
+  writeError(res, error, { ...corsHeaders(req), ...extra });
 }
 
 const badRequest = (message: string) => new RequestError('BAD_REQUEST', 400, message);
@@ -354,7 +352,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
       if (res.headersSent) return;
       if (isAppError(error)) return sendError(req, res, error);
       const masked = runner.clientError(error);
-      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ errors: [{ message: masked.message, extensions: masked.extensions }] }));
+      writeError(res, { status: 500, code: String(masked.extensions['code'] ?? 'INTERNAL_SERVER_ERROR'), message: masked.message });
     }
   }
 
