@@ -144,21 +144,28 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     timeStore(store) {
       const kind = store.kind;
+      // One wrapper per operation, made on first use (the publish path reads `append` on every call).
+      const wrappers = new Map<string, (...args: unknown[]) => Promise<unknown>>();
       return new Proxy(store, {
         get(target, property, receiver) {
           const value = Reflect.get(target, property, receiver);
           if (typeof property !== 'string' || !TIMED.has(property) || typeof value !== 'function') return value;
-          return async (...args: unknown[]) => {
-            const end = storeLatency.startTimer({ store: kind, operation: property });
-            try {
-              const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-              end({ outcome: 'ok' });
-              return result;
-            } catch (error) {
-              end({ outcome: 'error' });
-              throw error;
-            }
-          };
+          let wrapped = wrappers.get(property);
+          if (!wrapped) {
+            wrapped = async (...args: unknown[]) => {
+              const end = storeLatency.startTimer({ store: kind, operation: property });
+              try {
+                const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+                end({ outcome: 'ok' });
+                return result;
+              } catch (error) {
+                end({ outcome: 'error' });
+                throw error;
+              }
+            };
+            wrappers.set(property, wrapped);
+          }
+          return wrapped;
         },
       });
     },
