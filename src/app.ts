@@ -118,6 +118,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     sessions: hub.connections,
     runner,
     verifier,
+    cursors: hub.cursors,
     maxRequestBytes: config.limits.maxRequestBytes,
     heartbeatMs: config.sseHeartbeatMs,
     heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
