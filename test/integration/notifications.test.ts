@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { examplePayload } from '../../src/events/examples.js';
 import { startServer, type TestServer } from '../utils/server.js';
-import { wsClient } from '../utils/clients.js';
+import { sseSubscribe, wsClient } from '../utils/clients.js';
 import { publish } from '../utils/publish.js';
 import { startMongoForTests, uniqueDbName, withDbName, type TestMongo } from '../utils/mongo.js';
 import { waitFor } from '../utils/deferred.js';
@@ -264,6 +264,22 @@ function suite(backend: Backend) {
         await Promise.all([phone.dispose(), laptop.dispose(), stranger.dispose()]);
       }
       await waitFor(() => server.herald.notifications.live.watched === 0, 2_000, 'watchers released');
+    });
+
+    it('delivers notificationStateChanged over SSE (EventSource) as well', async () => {
+      const user = 'sup_rs_sse';
+      const token = server.token(user, 'supplier');
+      const event = await publish(server, { type: 'inventory_alert', userId: user, data: examplePayload('inventory_alert', { supplierId: user }) });
+      const sse = sseSubscribe(server.graphqlUrl, token, CHANGED);
+      try {
+        const [initial] = await sse.waitForCount(1);
+        expect(initial!.payload.data.notificationStateChanged.unreadCount).toBe(1);
+        await gqlOk(server, MARK_READ, { ids: [event.id] }, token);
+        const [, changed] = await sse.waitForCount(2, 1_000);
+        expect(changed!.payload.data.notificationStateChanged).toMatchObject({ unreadCount: 0, readThrough: null });
+      } finally {
+        sse.close();
+      }
     });
   });
 }
