@@ -33,6 +33,7 @@ import { useExport } from './transport/export.js';
 import { createLiveGroups } from './graphql/live-groups.js';
 import { createMaskError } from './graphql/errors.js';
 import { createNotifications, SHARED_STORE_POLL_MS, type Notifications } from './notifications/notifications.js';
+import type { NotificationEvents } from './notifications/model.js';
 import { createNotificationResolvers } from './graphql/resolvers/notifications.js';
 import type { GraphQLError } from 'graphql';
 
@@ -83,10 +84,17 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
   const cluster = config.redis
     ? (await import('./bus/redis-cluster.js')).createRedisCluster({ url: config.redis.url, instanceId: config.instanceId, sessions: sessionsView, logger })
     : createLocalCluster(config.instanceId, sessionsView);
-  // Read state per reader; the hub (made below) is read lazily, for the events the notifications are made of.
+  // Notifications are made of the hub's events; the hub is made below (it needs the schema), so it is read lazily.
+  const hubEvents: NotificationEvents = {
+    getEvent: (viewer, id) => hub.getEvent(viewer, id),
+    listEvents: (viewer, query, page) => hub.listEvents(viewer, query, page),
+    get position() {
+      return hub.position;
+    },
+  };
   const notifications = createNotifications({
     store: readStateStore,
-    events: { getEvent: (...a) => hub.getEvent(...a), listEvents: (...a) => hub.listEvents(...a), get position() { return hub.position; } },
+    events: hubEvents,
     maxIds: config.notificationsMaxIds,
     retentionDays: config.retentionDays,
     pollMs: store.kind === 'mongodb' ? SHARED_STORE_POLL_MS : 0,
