@@ -147,6 +147,9 @@ function suite(backend: Backend) {
       expect(forbidden.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       const badCursor = await server.gql(LIST, { after: 'not-a-cursor' }, token);
       expect(badCursor.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+      // A cursor of another log (or of a Herald before cursors named their log) is CURSOR_UNKNOWN, as for `events`.
+      const foreign = await server.gql(MARK_ALL, { through: '3' }, token);
+      expect(foreign.body.errors?.[0]?.extensions).toMatchObject({ code: 'CURSOR_UNKNOWN', field: 'through' });
       const tooMany = await server.gql(LIST, { first: 101 }, token);
       expect(tooMany.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
     });
