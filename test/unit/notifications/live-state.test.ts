@@ -9,7 +9,8 @@ import type { NotificationState } from '../../../src/notifications/model.js';
 import { deferred, waitFor } from '../../utils/deferred.js';
 
 const viewer = { userId: 'u1', role: 'customer' } as const;
-const stateOf = (unreadCount: number, updatedAt: number | null = unreadCount): NotificationState => ({
+/** A state; `updatedAt` grows with every change, as the writer makes it (default: 100 - unreadCount). */
+const stateOf = (unreadCount: number, updatedAt: number | null = 100 - unreadCount): NotificationState => ({
   unreadCount,
   unreadCountCapped: false,
   readThrough: null,
@@ -55,6 +56,30 @@ describe('createLiveState', () => {
     expect(calls).toBe(3);
     await feed.return!();
     expect(live.watched).toBe(0);
+  });
+
+  it('pushes a state computed by the writer without computing again, and drops one older than what was pushed', async () => {
+    let calls = 0;
+    const live = createLiveState({
+      store: { changedSince: async () => [] },
+      compute: async () => {
+        calls++;
+        return stateOf(9, 1);
+      },
+      pollMs: 0,
+    });
+    const feed = live.watch(viewer);
+    expect(await take(feed, 1)).toEqual([9]);
+    live.changed(viewer, stateOf(7, 3));
+    expect(await take(feed, 1)).toEqual([7]);
+    // A slower writer's state from before the last change is not pushed after it.
+    live.changed(viewer, stateOf(8, 2));
+    const next = feed.next();
+    expect(await Promise.race([next.then(() => 'pushed'), new Promise((r) => setTimeout(() => r('quiet'), 50))])).toBe('quiet');
+    live.changed(viewer, stateOf(6, 4));
+    expect((await next).value.unreadCount).toBe(6);
+    expect(calls).toBe(1);
+    live.stop();
   });
 
   it("refreshes a watched reader when the shared store says another instance changed it", async () => {
