@@ -21,6 +21,8 @@ import { isIntrospectionOnly, missingCredentials, useAuthentication } from './au
 import type { LiveExtra } from './operation.js';
 import type { SseHandler } from './sse.js';
 import { errorBody, errorHeaders, writeError } from './error-response.js';
+import { requestIdOf } from './request-id.js';
+import { createLogThrottle } from './log-throttle.js';
 
 export interface HttpOptions {
   readonly schema: GraphQLSchema;
@@ -142,6 +144,7 @@ function toHttpError(error: AppError) {
 export interface RequestListenerOptions {
   /** MAX_REQUEST_BYTES */
   readonly maxRequestBytes: number;
+  readonly logger: Logger;
   /** SSE requests at the GraphQL endpoint go here instead of Yoga. */
   readonly sse: SseHandler;
   /** `GET /metrics` (Prometheus). */
@@ -149,27 +152,30 @@ export interface RequestListenerOptions {
 }
 
 /**
- * Node's request listener: refuses bodies over `maxRequestBytes` with 413 before anything buffers them,
- * and bodies of unknown length (chunked) with 411, since their size is only known once read; then SSE
- * streams to sse.ts and everything else to Yoga.
+ * Node's request listener: gives the request its id (`X-Request-Id`, request-id.ts), refuses bodies over
+ * `maxRequestBytes` with 413 before anything buffers them, and bodies of unknown length (chunked) with 411, since
+ * their size is only known once read; then SSE streams to sse.ts and everything else to Yoga.
  */
 export function createRequestListener(handler: HttpHandler, options: RequestListenerOptions) {
   const { maxRequestBytes, sse, metrics } = options;
+  const refusals = createLogThrottle(options.logger, 'HTTP requests refused before they were read');
+  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string) => {
+    refusals.note({ requestId: requestIdOf(req), status, code });
+    // The body is not read: close the connection rather than drain it.
+    writeError(res, { status, code, message }, { connection: 'close' });
+  };
   return (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('x-request-id', requestIdOf(req));
     if (metrics && req.method === 'GET' && req.url === '/metrics') return void metrics.serve(req, res);
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] !== undefined) {
-      return refuse(res, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header');
+      return refuse(req, res, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header');
     }
     if (Number(length ?? 0) > maxRequestBytes) {
-      return refuse(res, 413, 'REQUEST_TOO_LARGE', `Request body is larger than ${maxRequestBytes} bytes (MAX_REQUEST_BYTES)`);
+      return refuse(req, res, 413, 'REQUEST_TOO_LARGE', `Request body is larger than ${maxRequestBytes} bytes (MAX_REQUEST_BYTES)`);
     }
     if (sse.accepts(req)) return void sse.handle(req, res);
     void handler(req, res);
   };
 }
 
-function refuse(res: ServerResponse, status: number, code: string, message: string) {
-  // The body is not read: close the connection rather than drain it.
-  writeError(res, { status, code, message }, { connection: 'close' });
-}

@@ -31,19 +31,27 @@ import { splice } from '../graphql/live-groups.js';
 import { missingCredentials } from './auth.js';
 import { writeError } from './error-response.js';
 import type { OperationOutcome, OperationParams, OperationRunner } from './operation.js';
+import type { ClientAddressOf } from './client-address.js';
+import type { Logger } from '../log.js';
+import { createLogThrottle } from './log-throttle.js';
+import { requestIdOf } from './request-id.js';
 
 export interface SseOptions {
   readonly sessions: SessionRegistry;
   readonly runner: OperationRunner;
   readonly verifier: TokenVerifier;
+  readonly logger: Logger;
+  /** The client of a request, for CONNECTION_RATE_PER_IP (client-address.ts). */
+  readonly clientAddress: ClientAddressOf;
+  // The limits come from the config (each default is written there, next to its variable).
   /** Largest request body read (MAX_REQUEST_BYTES). */
   readonly maxRequestBytes: number;
   /** @default '/graphql' */
   readonly endpoint?: string;
-  /** Idle interval between heartbeat comments. @default 15000 */
-  readonly heartbeatMs?: number;
-  /** A stream whose peer takes nothing this long is dropped. @default 60000 */
-  readonly heartbeatTimeoutMs?: number;
+  /** Idle interval between heartbeat comments (SSE_HEARTBEAT_MS). */
+  readonly heartbeatMs: number;
+  /** A stream whose peer takes nothing this long is dropped (HEARTBEAT_TIMEOUT_MS). */
+  readonly heartbeatTimeoutMs: number;
   /** How long a stream the server ended may take to flush its last bytes before its socket is cut. @default 10000 */
   readonly closeGraceMs?: number;
 }
@@ -186,7 +194,7 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
   constructor(
     readonly res: StreamResponse,
     readonly clock: Clock,
-    private readonly owner: { streams: Set<SseStream>; closeGraceMs: number },
+    private readonly owner: { streams: Set<SseStream>; closeGraceMs: number; logger: Logger },
   ) {
     this.writeAt = this.progressAt = clock.now;
     res[STREAM] = this;
@@ -233,6 +241,10 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
     this.#ended = true;
     this.owner.streams.delete(this);
     const res = this.res;
+    const { logger } = this.owner;
+    if (this.session && logger.isLevelEnabled('debug')) {
+      logger.child({ requestId: requestIdOf(res.req), sessionId: this.session.id, transport: 'sse' }).debug({ code, reason: why }, code === GONE ? 'session closed: peer gone' : 'session closed by the server');
+    }
     if (code === GONE) {
       res.destroy();
       return;
@@ -246,11 +258,11 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
 }
 
 export function createSseHandler(options: SseOptions): SseHandler {
-  const { sessions, runner, verifier } = options;
+  const { sessions, runner, verifier, logger, heartbeatMs, heartbeatTimeoutMs } = options;
   const endpoint = options.endpoint ?? '/graphql';
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
-  const owner = { streams: new Set<SseStream>(), closeGraceMs: options.closeGraceMs ?? 10_000 };
+  // A flood of refused or malformed requests is logged as one line per interval, with a count.
+  const refusals = createLogThrottle(logger, 'SSE requests refused');
+  const owner = { streams: new Set<SseStream>(), closeGraceMs: options.closeGraceMs ?? 10_000, logger: options.logger };
   const { streams } = owner;
   const clock: Clock = { now: Date.now() };
 
@@ -294,6 +306,9 @@ export function createSseHandler(options: SseOptions): SseHandler {
       return undefined;
     }
     stream.session = session;
+    if (logger.isLevelEnabled('debug')) {
+      logger.child({ requestId: requestIdOf(req), sessionId: session.id, transport: 'sse' }).debug({ userId: session.userId, role: session.role, remote: req.socket.remoteAddress }, 'session opened');
+    }
     streams.add(stream);
     startSweep();
     res.writeHead(200, { ...STREAM_HEADERS, ...corsHeaders(req) });
@@ -329,6 +344,8 @@ export function createSseHandler(options: SseOptions): SseHandler {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      // Before anything else is done for it: CONNECTION_RATE_PER_IP (429 RATE_LIMITED with Retry-After).
+      sessions.admit(options.clientAddress(req));
       const url = new URL(req.url ?? '/', 'http://herald');
       let token = bearerToken(req.headers.authorization);
       token ??= url.searchParams.get('access_token') ?? undefined;
@@ -350,7 +367,10 @@ export function createSseHandler(options: SseOptions): SseHandler {
       else await pump(session, outcome);
     } catch (error) {
       if (res.headersSent) return;
-      if (isAppError(error)) return sendError(req, res, error);
+      if (isAppError(error)) {
+        refusals.note({ requestId: requestIdOf(req), status: error.status, code: error.code });
+        return sendError(req, res, error);
+      }
       const masked = runner.clientError(error);
       writeError(res, { status: 500, code: String(masked.extensions['code'] ?? 'INTERNAL_SERVER_ERROR'), message: masked.message });
     }
