@@ -29,7 +29,12 @@ export interface ChildServer {
 
 export { freePort };
 
-export async function createChildServer(env: Record<string, string> = {}): Promise<ChildServer> {
+export interface ChildServerOptions {
+  /** Receives the server's stdout (its JSON log lines), chunk by chunk. @default ignored */
+  readonly stdout?: (chunk: string) => void;
+}
+
+export async function createChildServer(env: Record<string, string> = {}, options: ChildServerOptions = {}): Promise<ChildServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-child-'));
   const url = `http://127.0.0.1:${port}`;
@@ -65,9 +70,10 @@ export async function createChildServer(env: Record<string, string> = {}): Promi
           HOST: '127.0.0.1',
           ...env,
         },
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['ignore', options.stdout ? 'pipe' : 'ignore', 'pipe'],
       });
       child = started;
+      if (options.stdout) started.stdout!.on('data', (chunk: Buffer) => options.stdout!(chunk.toString()));
       started.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
       let exited = false;
       started.once('exit', () => (exited = true));
