@@ -32,6 +32,10 @@ export { freePort };
 export interface ChildServerOptions {
   /** Receives the server's stdout (its JSON log lines), chunk by chunk. @default ignored */
   readonly stdout?: (chunk: string) => void;
+  /** Receives its stderr (e.g. the inspector's "Debugger listening on ws://…"), chunk by chunk. */
+  readonly stderr?: (chunk: string) => void;
+  /** Node options before the entry point (e.g. `--inspect=127.0.0.1:0`). @default none */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function createChildServer(env: Record<string, string> = {}, options: ChildServerOptions = {}): Promise<ChildServer> {
@@ -58,7 +62,7 @@ export async function createChildServer(env: Record<string, string> = {}, option
     token: (sub, role, expiresIn) => signDevToken(TEST_JWT_SECRET, { sub, role, expiresIn }),
     async start() {
       stderr.length = 0;
-      const started = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const started = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
         cwd: ROOT,
         env: {
           PATH: process.env['PATH'],
@@ -74,7 +78,10 @@ export async function createChildServer(env: Record<string, string> = {}, option
       });
       child = started;
       if (options.stdout) started.stdout!.on('data', (chunk: Buffer) => options.stdout!(chunk.toString()));
-      started.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+      started.stderr!.on('data', (chunk: Buffer) => {
+        stderr.push(chunk.toString());
+        options.stderr?.(chunk.toString());
+      });
       let exited = false;
       started.once('exit', () => (exited = true));
       await waitFor(
