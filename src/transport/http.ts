@@ -18,10 +18,10 @@ import type { Limits } from '../config.js';
 import type { AppError } from '../errors.js';
 import { useGraphiQLPage } from './graphiql.js';
 import { isIntrospectionOnly, missingCredentials, useAuthentication } from './auth.js';
-import type { LiveExtra } from './operation.js';
 import type { SseHandler } from './sse.js';
 import { errorBody, errorHeaders, writeError } from './error-response.js';
 import { requestIdOf } from './request-id.js';
+import { logIdsOf, type LiveExtra } from './operation.js';
 import { createLogThrottle } from './log-throttle.js';
 
 export interface HttpOptions {
@@ -92,9 +92,33 @@ function errorResponse(error: AppError, fetchAPI: { Response: typeof Response })
 
 export type HttpHandler = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
+/**
+ * Remembers which request (and live session) each unexpected error of an execution came from, before Yoga's masking
+ * (registered after every plugin) logs it: that log line then carries the ids. Errors are keys of a WeakMap, so
+ * nothing outlives them.
+ */
+function useErrorLogIds(): { plugin: Plugin; idsOf(error: unknown): Record<string, unknown> | undefined } {
+  const ids = new WeakMap<object, Record<string, unknown>>();
+  const plugin: Plugin = {
+    onExecute({ args }) {
+      return {
+        onExecuteDone({ result }) {
+          const errors = (result as { errors?: readonly Error[] }).errors;
+          if (!errors?.length) return;
+          const context = args.contextValue as { req?: IncomingMessage; extra?: LiveExtra };
+          const found = context.req ? { requestId: requestIdOf(context.req) } : logIdsOf(context.extra);
+          for (const error of errors) ids.set((error as { originalError?: Error }).originalError ?? error, found);
+        },
+      };
+    },
+  };
+  return { plugin, idsOf: (error) => (typeof error === 'object' && error !== null ? ids.get(error) : undefined) };
+}
+
 export function createHttpHandler(options: HttpOptions): HttpHandler {
   const { hub, verifier, logger, limits } = options;
   const auth = useAuthentication({ verifier, publicIntrospection: options.publicIntrospection, reject: errorResponse });
+  const errorLogIds = useErrorLogIds();
 
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema: options.schema,
@@ -105,7 +129,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     // Served by useGraphiQLPage (rendered and compressed once, cacheable) when enabled.
     graphiql: false,
     parserAndValidationCache: { documentCache: documentCache(), errorCache: documentCache() },
-    maskedErrors: { maskError: createMaskError(logger) },
+    maskedErrors: { maskError: createMaskError(logger, errorLogIds.idsOf) },
     logging: createYogaLogger(logger),
     plugins: [
       useHealth(hub, options.isDraining ?? (() => false)),
@@ -113,6 +137,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       auth.plugin,
       ...documentLimitPlugins(limits),
       useLiveCapture(),
+      errorLogIds.plugin,
       ...(options.plugins ?? []),
     ],
     context: async (initial): Promise<GraphQLContext> => {

@@ -233,7 +233,9 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
   }
 
   fail(error: unknown): void {
-    this.session!.close(CloseCode.InternalServerError, isAppError(error) ? error.message : 'Unexpected error');
+    const session = this.session!;
+    if (!isAppError(error)) this.owner.logger.error({ requestId: requestIdOf(this.res.req), sessionId: session.id, err: error }, 'unexpected error in a live SSE stream');
+    session.close(CloseCode.InternalServerError, isAppError(error) ? error.message : 'Unexpected error');
   }
 
   end(code: number, why: string): void {
@@ -354,7 +356,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
       const params = await readParams(req, url, options.maxRequestBytes);
       const lastEventId = req.headers['last-event-id'];
       const outcome = await runner.run(
-        { viewer, transport: 'sse', lastEventId: typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined },
+        { viewer, transport: 'sse', lastEventId: typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined, requestId: requestIdOf(req) },
         params,
         { mutations: req.method === 'POST' },
       );
@@ -371,7 +373,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
         refusals.note({ requestId: requestIdOf(req), status: error.status, code: error.code });
         return sendError(req, res, error);
       }
-      const masked = runner.clientError(error);
+      const masked = runner.clientError(error, { requestId: requestIdOf(req) });
       writeError(res, { status: 500, code: String(masked.extensions['code'] ?? 'INTERNAL_SERVER_ERROR'), message: masked.message });
     }
   }

@@ -342,13 +342,13 @@ class WsOperation implements SessionOperation, FeedSink {
     if (this.stopped) return;
     this.stop();
     this.release();
-    this.connection.sendError(this.id, [this.connection.server.runner.clientError(error)]);
+    this.connection.sendError(this.id, [this.connection.server.runner.clientError(error, { requestId: this.connection.requestId, sessionId: this.session.id })]);
   }
 
   async run(message: SubscribeMessage): Promise<void> {
     const { runner } = this.connection.server;
     const session = this.session;
-    const outcome = await runner.run({ viewer: session.viewer, transport: 'websocket' }, message.payload);
+    const outcome = await runner.run({ viewer: session.viewer, transport: 'websocket', requestId: this.connection.requestId, sessionId: session.id }, message.payload);
     if (this.stopped) return runner.dispose(outcome);
     switch (outcome.kind) {
       case 'refused':
@@ -372,7 +372,7 @@ class WsOperation implements SessionOperation, FeedSink {
           this.finish();
         } catch (error) {
           this.release();
-          if (!this.stopped && !session.closed) this.connection.sendError(this.id, [runner.clientError(error)]);
+          if (!this.stopped && !session.closed) this.connection.sendError(this.id, [runner.clientError(error, { requestId: this.connection.requestId, sessionId: session.id })]);
         }
       }
     }
