@@ -214,7 +214,7 @@ export interface Config {
   readonly trustedProxies: readonly string[];
 }
 
-/** Every limit on client input, each refused with a typed error (README, "Limits"). */
+/** Every limit on client input, each refused with a typed error (README, "Configuration" and "Errors"). */
 export interface Limits {
   readonly fieldSuggestions: boolean;
   readonly maxRequestBytes: number;
