@@ -383,6 +383,9 @@ class WsOperation implements SessionOperation, FeedSink {
 function refuseUpgrade(socket: Duplex, error: AppError, requestId: string): void {
   const body = errorBody(error);
   const retryAfter = error instanceof RateLimitError ? `Retry-After: ${error.retryAfterSeconds}\r\n` : '';
+  // As ws's own refusals: a peer that resets meanwhile is no error, and the socket goes once the answer is out.
+  socket.on('error', () => {});
+  socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${error.status} ${error.status === 429 ? 'Too Many Requests' : 'Bad Request'}\r\n${retryAfter}` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
