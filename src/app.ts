@@ -66,7 +66,6 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     onRecordFailure: (error, dropped) => logger.warn({ err: error, dropped }, 'event_errors: failures not recorded'),
   });
   const bus = await openEventBus(config, logger);
-  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt });
   // Revocations end live sessions through the hub (made below): only after start-up, so `hub` is set by then.
   const revocations = createRevocations({
     store: revocationStore,
@@ -80,6 +79,16 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
   const cluster = config.redis
     ? (await import('./bus/redis-cluster.js')).createRedisCluster({ url: config.redis.url, instanceId: config.instanceId, sessions: sessionsView, logger })
     : createLocalCluster(config.instanceId, sessionsView);
+  // WHEN_OFFLINE presence shared between instances: an owner live on any of them gets no webhook.
+  const board = config.redis
+    ? (await import('./bus/redis-presence.js')).createRedisPresenceBoard({
+        url: config.redis.url,
+        instanceId: config.instanceId,
+        members: async () => (await cluster.instances()).map((i) => i.instanceId),
+        logger,
+      })
+    : undefined;
+  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt, board });
   const schema = buildSchema([eventResolvers, createStatsResolvers({ revocations, cluster }), createWebhookResolvers(webhooks.api), createAnalyticsResolvers(analytics)]);
   const hub = createHub({
     store,
@@ -122,6 +131,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     verifier,
     logger,
     clientAddress,
+    cursors: hub.cursors,
     maxRequestBytes: config.limits.maxRequestBytes,
     heartbeatMs: config.sseHeartbeatMs,
     heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
@@ -204,6 +214,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       hub.close();
       await bus.close();
       await cluster.close();
+      await board?.close();
       await webhookStore.close();
       await analytics.flushErrors();
       await store.close();

@@ -24,7 +24,8 @@ import type { FeedSink, LiveFeed } from '../events/stream.js';
 import type { LiveGroup } from '../graphql/live-groups.js';
 import type { Frame } from '../live/writer.js';
 import { collapseKey } from '../live/collapse.js';
-import { encodeCursor, type HeraldEvent } from '../events/model.js';
+import type { HeraldEvent } from '../events/model.js';
+import type { CursorCodec } from '../events/cursor.js';
 import { isAppError, RequestError, type AppError } from '../errors.js';
 import { serializeResult } from '../graphql/serialize.js';
 import { splice } from '../graphql/live-groups.js';
@@ -43,6 +44,8 @@ export interface SseOptions {
   readonly logger: Logger;
   /** The client of a request, for CONNECTION_RATE_PER_IP (client-address.ts). */
   readonly clientAddress: ClientAddressOf;
+  /** The log's cursors, for each event's `id:` line. */
+  readonly cursors: CursorCodec;
   // The limits come from the config (each default is written there, next to its variable).
   /** Largest request body read (MAX_REQUEST_BYTES). */
   readonly maxRequestBytes: number;
@@ -75,7 +78,8 @@ const HEARTBEAT = Buffer.from(': heartbeat\n\n');
 const COMPLETE_FRAME = Buffer.from('event: complete\ndata:\n\n');
 const BLANK_LINE = Buffer.from('\n\n');
 /** An event's SSE frame has no per-stream part: a group builds it once and every stream writes the same bytes. */
-const sseFrame = (body: Buffer, event: HeraldEvent) => splice(Buffer.from(`id: ${encodeCursor(event.seq)}\nevent: next\ndata: `), body, BLANK_LINE);
+const sseFrameOf = (cursors: CursorCodec) => (body: Buffer, event: HeraldEvent) =>
+  splice(Buffer.from(`id: ${cursors.encode(event.seq)}\nevent: next\ndata: `), body, BLANK_LINE);
 const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer } as const;
 const STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -194,7 +198,7 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
   constructor(
     readonly res: StreamResponse,
     readonly clock: Clock,
-    private readonly owner: { streams: Set<SseStream>; closeGraceMs: number; logger: Logger },
+    private readonly owner: { streams: Set<SseStream>; closeGraceMs: number; logger: Logger; frame: (body: Buffer, event: HeraldEvent) => Buffer },
   ) {
     this.writeAt = this.progressAt = clock.now;
     res[STREAM] = this;
@@ -225,7 +229,7 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
 
   deliver(event: HeraldEvent): void {
     // The group renders each event once, frame and all: an SSE frame has no per-stream part.
-    this.session!.send(this.group!.shared(event, sseFrame), collapseKey(event));
+    this.session!.send(this.group!.shared(event, this.owner.frame), collapseKey(event));
   }
 
   ready(): Promise<void> {
@@ -264,7 +268,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
   const endpoint = options.endpoint ?? '/graphql';
   // A flood of refused or malformed requests is logged as one line per interval, with a count.
   const refusals = createLogThrottle(logger, 'SSE requests refused');
-  const owner = { streams: new Set<SseStream>(), closeGraceMs: options.closeGraceMs ?? 10_000, logger: options.logger };
+  const owner = { streams: new Set<SseStream>(), closeGraceMs: options.closeGraceMs ?? 10_000, logger, frame: sseFrameOf(options.cursors) };
   const { streams } = owner;
   const clock: Clock = { now: Date.now() };
 
