@@ -33,6 +33,9 @@ import { createAnalyticsResolvers } from './graphql/resolvers/analytics.js';
 import { useExport } from './transport/export.js';
 import { createLiveGroups } from './graphql/live-groups.js';
 import { createMaskError } from './graphql/errors.js';
+import { createNotifications, SHARED_STORE_POLL_MS, type Notifications } from './notifications/notifications.js';
+import type { NotificationEvents } from './notifications/model.js';
+import { createNotificationResolvers } from './graphql/resolvers/notifications.js';
 import type { GraphQLError } from 'graphql';
 
 export interface Herald {
@@ -42,6 +45,8 @@ export interface Herald {
   readonly webhooks: Webhooks;
   /** Analytics queries and `recordError` (failures for `event_errors`). */
   readonly analytics: Analytics;
+  /** Notification read state per reader. */
+  readonly notifications: Notifications;
   /** Starts listening; resolves with the base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -58,7 +63,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
   const metrics = createMetrics({ token: config.metricsToken, production: config.env === 'production' });
   const stores = await openStores(config, logger);
   const store = metrics.timeStore(stores.events);
-  const { webhooks: webhookStore, revocations: revocationStore } = stores;
+  const { webhooks: webhookStore, revocations: revocationStore, readState: readStateStore } = stores;
   const analytics = createAnalytics({
     events: store,
     analytics: store.analytics,
@@ -89,7 +94,29 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       })
     : undefined;
   const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt, board });
-  const schema = buildSchema([eventResolvers, createStatsResolvers({ revocations, cluster }), createWebhookResolvers(webhooks.api), createAnalyticsResolvers(analytics)]);
+  // Notifications are made of the hub's events; the hub is made below (it needs the schema), so it is read lazily.
+  const hubEvents: NotificationEvents = {
+    getEvent: (viewer, id) => hub.getEvent(viewer, id),
+    listEvents: (viewer, query, page) => hub.listEvents(viewer, query, page),
+    get position() {
+      return hub.position;
+    },
+  };
+  const notifications = createNotifications({
+    store: readStateStore,
+    events: hubEvents,
+    maxIds: config.notificationsMaxIds,
+    retentionDays: config.retentionDays,
+    pollMs: store.kind === 'mongodb' ? SHARED_STORE_POLL_MS : 0,
+    onError: (error) => logger.warn({ err: error }, 'notification read state could not be read; the next change retries'),
+  });
+  const schema = buildSchema([
+    eventResolvers,
+    createStatsResolvers({ revocations, cluster }),
+    createWebhookResolvers(webhooks.api),
+    createAnalyticsResolvers(analytics),
+    createNotificationResolvers(notifications),
+  ]);
   const hub = createHub({
     store,
     bus,
@@ -167,6 +194,11 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     days: config.retentionDays,
     onError: (error) => logger.error({ err: error }, 'analytics retention purge failed'),
   });
+  const stopReadStateRetention = startRetention({
+    store: readStateStore,
+    days: config.retentionDays,
+    onError: (error) => logger.error({ err: error }, 'notification marks retention purge failed'),
+  });
 
   return {
     hub,
@@ -174,6 +206,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     server,
     webhooks,
     analytics,
+    notifications,
     async listen(port = config.port, host = config.host) {
       // Bus subscriptions made here run after the hub's router (presence for WHEN_OFFLINE endpoints).
       await webhooks.start({ hub, bus });
@@ -198,6 +231,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       const left = () => Math.max(0, deadline - Date.now());
       stopRetention();
       stopAnalyticsRetention();
+      stopReadStateRetention();
       revocations.stop();
       // No new connections; requests in flight (publishes) go on.
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -205,6 +239,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       hub.connections.closeAll(HeraldCloseCode.ServiceRestart, 'Service restart: reconnect and resume from your last cursor');
       await ws.close();
       sse.close();
+      notifications.stop();
       server.closeIdleConnections();
       const webhooksStopped = webhooks.stop(left());
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, left()).unref())]);

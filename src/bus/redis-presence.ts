@@ -5,8 +5,8 @@
  * events it is deciding on and the list of live instances (cluster membership, cached for `membersMs`). Redis
  * errors are logged once per window and read as "nobody reported": the safe side, where the webhook is sent.
  */
-import { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { openSideConnection } from './redis-side-connection.js';
 import type { EventId } from '../events/model.js';
 import type { BoardEntry, BoardView, PresenceBoard } from '../webhooks/presence.js';
 
@@ -24,7 +24,6 @@ export interface RedisPresenceOptions {
   readonly membersMs?: number;
 }
 
-const ERROR_WINDOW_MS = 30_000;
 const EMPTY: BoardView = { instances: new Set(), entries: new Map() };
 
 export function createRedisPresenceBoard(options: RedisPresenceOptions): PresenceBoard {
@@ -32,15 +31,7 @@ export function createRedisPresenceBoard(options: RedisPresenceOptions): Presenc
   const ttlMs = options.ttlMs ?? 600_000;
   const membersMs = options.membersMs ?? 1000;
   const key = (eventId: string) => `${prefix}:presence:${eventId}`;
-  const redis = new Redis(options.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(2000, 100 * 2 ** n) });
-  let lastError = 0;
-  const noteError = (error: unknown) => {
-    const now = Date.now();
-    if (now - lastError < ERROR_WINDOW_MS) return;
-    lastError = now;
-    options.logger.warn({ message: (error as Error).message }, 'webhook presence: Redis unavailable; owners live on other instances may get WHEN_OFFLINE webhooks');
-  };
-  redis.on('error', noteError);
+  const { redis, noteError } = openSideConnection(options.url, options.logger, 'webhook presence: Redis unavailable; owners live on other instances may get WHEN_OFFLINE webhooks');
 
   let members: { ids: ReadonlySet<string>; at: number } | undefined;
   const liveInstances = async (): Promise<ReadonlySet<string>> => {

@@ -3,7 +3,8 @@
  *   --raw-events N --seed-timeout 3600 --export-format csv|json|ndjson --export-timeout 900 --only store|webhooks]`
  * Runs the store benchmark, then test/bench/webhooks.ts when it exists (it receives the same argv).
  * `npm run bench -- fanout [options]` runs the live fan-out benchmark instead (options: test/bench/fanout.ts);
- * `npm run bench -- heap [options]` shows where a live connection's heap goes (test/bench/heap-profile.ts).
+ * `npm run bench -- heap [options]` shows where a live connection's heap goes (test/bench/heap-profile.ts);
+ * `npm run bench -- cluster [options]` soaks two instances on one log and one Redis (test/bench/cluster.ts).
  * Each benchmark is imported only when it runs, so one never loads the other's modules.
  */
 import { existsSync } from 'node:fs';
@@ -15,6 +16,12 @@ if (argv.includes('heap')) {
   const { main } = await import('./heap-profile.js');
   await main(argv);
   process.exit(0);
+}
+
+if (argv.includes('cluster')) {
+  const { main } = await import('./cluster.js');
+  await main(argv);
+  process.exit(process.exitCode ?? 0);
 }
 
 if (argv.includes('fanout')) {
