@@ -24,6 +24,7 @@ import { createHttpHandler, createRequestListener } from './transport/http.js';
 import { attachWebSocket } from './transport/ws.js';
 import { createSseHandler } from './transport/sse.js';
 import { createOperationRunner } from './transport/operation.js';
+import { createClientAddress } from './transport/client-address.js';
 import { openStores } from './store/open-store.js';
 import { createWebhooks, type Webhooks } from './webhooks/webhooks.js';
 import { createWebhookResolvers } from './graphql/resolvers/webhooks.js';
@@ -150,25 +151,31 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     plugins: [useExport({ store, verifier, logger })],
   });
   const runner = createOperationRunner({ yoga, groups, logger });
+  const clientAddress = createClientAddress(config.trustedProxies);
   const sse = createSseHandler({
     sessions: hub.connections,
     runner,
     verifier,
+    logger,
+    clientAddress,
     cursors: hub.cursors,
     maxRequestBytes: config.limits.maxRequestBytes,
     heartbeatMs: config.sseHeartbeatMs,
     heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
   });
-  const server = createServer(createRequestListener(yoga, { maxRequestBytes: config.limits.maxRequestBytes, sse, metrics }));
+  const server = createServer(createRequestListener(yoga, { maxRequestBytes: config.limits.maxRequestBytes, logger, sse, metrics }));
   const ws = attachWebSocket({
     server,
     runner,
     hub,
     verifier,
     logger,
+    clientAddress,
     keepAliveMs: config.wsKeepAliveMs,
     heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
     maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
+    maxPayloadBytes: config.limits.maxRequestBytes,
+    connectionInitWaitTimeoutMs: config.limits.connectionInitTimeoutMs,
   });
   const retention = (await store.ensureRetention?.(config.retentionDays))?.mode ?? 'purge';
   logger.info({ retentionDays: config.retentionDays, mode: retention }, 'event log retention');

@@ -15,14 +15,15 @@ import { createSequencer, type Sequencer } from './sequencer.js';
 import { audienceOf, canSee, resolveTypes } from './visibility.js';
 import { CursorError, ForbiddenError, ValidationError } from '../errors.js';
 import { createCursorCodec, type CursorCodec } from './cursor.js';
+import { DEFAULT_LIMITS, DEFAULTS } from '../config.js';
 
 export interface HubOptions {
   readonly store: EventStore;
   readonly bus: EventBus;
   readonly validator: PayloadValidator;
-  /** @default 500 */
+  /** Events per replay read. @default REPLAY_BATCH_SIZE's (config.ts) */
   readonly replayBatchSize?: number;
-  /** @default 10000 */
+  /** Live events buffered per subscription. @default SUBSCRIPTION_BUFFER's (config.ts) */
   readonly subscriptionBuffer?: number;
   /** Observers of committed events (webhook dispatcher, metrics). */
   readonly onCommitted?: (events: readonly HeraldEvent[]) => void;
@@ -30,7 +31,7 @@ export interface HubOptions {
   readonly onRejected?: PublisherOptions['onRejected'];
   /** @default Date.now */
   readonly now?: () => number;
-  /** Connection limits and per-session queue bounds (see SessionLimits for defaults). */
+  /** Connection limits and per-session queue bounds. @default the config's defaults (DEFAULT_LIMITS) */
   readonly sessions?: SessionLimits;
   /** How long a missing log position may hold back later events (see sequencer.ts). @default 250 */
   readonly holeWaitMs?: number;
@@ -99,7 +100,7 @@ const DELIVERY_STATUS_TYPES = TRACKING_TYPES.filter((t) => getSpec(t).domain ===
 export function createHub(options: HubOptions): Hub {
   const { store, bus } = options;
   const router = createRouter();
-  const connections = createSessionRegistry(options.sessions);
+  const connections = createSessionRegistry(options.sessions ?? DEFAULT_LIMITS);
   const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, onRejected: options.onRejected, now: options.now, rate: options.publishRate });
   // Bus -> sequencer (log order, each once, gaps filled from the log) -> router. Until the log's head is known,
   // what the bus brings waits.
@@ -141,7 +142,11 @@ export function createHub(options: HubOptions): Hub {
   tailCheck?.unref?.();
   // A replay reads the log up to where live delivery stands; the router brings what comes after.
   const until = () => sequencer!.position;
-  const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer, until };
+  const streamDefaults = {
+    replayBatchSize: options.replayBatchSize ?? DEFAULTS.REPLAY_BATCH_SIZE,
+    bufferLimit: options.subscriptionBuffer ?? DEFAULTS.SUBSCRIPTION_BUFFER,
+    until,
+  };
 
   /** A resume must not be silent when it cannot be exact: the client is told to resynchronise. */
   const subscriptions: SubscriptionCounters = { live: 0, resumed: 0, cursorUnknown: 0, cursorExpired: 0 };

@@ -101,7 +101,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   if ('skip' in mongo) throw new Error(mongo.skip);
   const redis = await startRedisForTests();
   if ('skip' in redis) throw new Error(redis.skip);
-  const env = (id: string) => ({ MONGODB_URL: (mongo as TestMongo).url, REDIS_URL: (redis as TestRedis).url, INSTANCE_ID: id, PUBLISH_RATE_PER_TOKEN: '0' });
+  const env = (id: string) => ({ MONGODB_URL: (mongo as TestMongo).url, REDIS_URL: (redis as TestRedis).url, INSTANCE_ID: id, PUBLISH_RATE_PER_TOKEN: '0', CONNECTION_RATE_PER_IP: '0' });
   const a = await startHeraldProcess({ env: env('soak-a') });
   const b = await startHeraldProcess({ env: env('soak-b') });
   const instances = [a, b];
