@@ -36,10 +36,10 @@ export interface DispatcherOptions {
   readonly schedule: readonly number[];
   /** @default 3_600_000 */
   readonly retryAfterCapMs?: number;
-  /** Requests in flight over all endpoints. @default 50 */
-  readonly concurrency?: number;
-  /** Requests in flight per endpoint. @default 5 */
-  readonly endpointConcurrency?: number;
+  /** Requests in flight over all endpoints (WEBHOOK_CONCURRENCY; its default is written in src/config.ts). */
+  readonly concurrency: number;
+  /** Requests in flight per endpoint (WEBHOOK_ENDPOINT_CONCURRENCY). */
+  readonly endpointConcurrency: number;
   /** How long a claim owns a delivery; must exceed the request timeout. @default 60000 */
   readonly leaseMs?: number;
   /** Interval of the full scan for due deliveries (retries, other instances' work). @default 1000 */
@@ -71,8 +71,7 @@ export interface Dispatcher {
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, events, directory, sender, health } = options;
   const cursors = createCursorCodec(events.epoch);
-  const concurrency = options.concurrency ?? 50;
-  const endpointConcurrency = options.endpointConcurrency ?? 5;
+  const { concurrency, endpointConcurrency } = options;
   const leaseMs = options.leaseMs ?? 60_000;
   const pollMs = options.pollMs ?? 1_000;
   const cacheSize = options.eventCacheSize ?? 20_000;

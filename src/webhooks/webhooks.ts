@@ -36,8 +36,8 @@ export interface WebhooksOptions {
   readonly events: EventStore;
   readonly settings: WebhookSettings;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-  /** Finished deliveries older than this are purged (hourly). @default 90 */
-  readonly retentionDays?: number;
+  /** Finished deliveries older than this are purged (hourly): the event log's retention (EVENT_LOG_RETENTION_DAYS). */
+  readonly retentionDays: number;
   /** @default an HTTP sender with the settings' URL policy */
   readonly sender?: WebhookSender;
   /** @default the system resolver */
@@ -166,7 +166,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
         // Other instances may change endpoints; this one hears of it within 5 s.
         timers.push(setInterval(() => void directory.reload().catch(logError('webhook endpoint reload failed')), 5_000));
       }
-      const retentionMs = (options.retentionDays ?? 90) * 86_400_000;
+      const retentionMs = options.retentionDays * 86_400_000;
       timers.push(setInterval(() => void store.purgeBefore(Date.now() - retentionMs).catch(logError('webhook delivery purge failed')), 3_600_000));
       for (const timer of timers) timer.unref();
     },
