@@ -21,6 +21,7 @@ import { isIntrospectionOnly, missingCredentials, useAuthentication } from './au
 import type { LiveExtra } from './operation.js';
 import type { SseHandler } from './sse.js';
 import { errorBody, errorHeaders, writeError } from './error-response.js';
+import { createAppStatic, type AppStatic } from './app-static.js';
 
 export interface HttpOptions {
   readonly schema: GraphQLSchema;
@@ -146,6 +147,8 @@ export interface RequestListenerOptions {
   readonly sse: SseHandler;
   /** `GET /metrics` (Prometheus). */
   readonly metrics?: { serve(req: IncomingMessage, res: ServerResponse): Promise<void> };
+  /** The notification centre at `/app` (app-static.ts). @default createAppStatic() */
+  readonly app?: AppStatic;
 }
 
 /**
@@ -155,8 +158,10 @@ export interface RequestListenerOptions {
  */
 export function createRequestListener(handler: HttpHandler, options: RequestListenerOptions) {
   const { maxRequestBytes, sse, metrics } = options;
+  const app = options.app ?? createAppStatic();
   return (req: IncomingMessage, res: ServerResponse) => {
     if (metrics && req.method === 'GET' && req.url === '/metrics') return void metrics.serve(req, res);
+    if (app.handles(req)) return app.serve(req, res);
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] !== undefined) {
       return refuse(res, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header');
