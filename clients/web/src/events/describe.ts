@@ -160,7 +160,11 @@ export function summary(event: NotificationEvent): string {
 export const titleOf = (event: Pick<NotificationEvent, 'type'>) => TYPE_VIEW[event.type].title;
 export const iconOf = (event: Pick<NotificationEvent, 'type'>) => TYPE_VIEW[event.type].icon;
 
-/** The delivery an event belongs to, for the tracking panel. */
+/**
+ * The delivery a status or ETA event belongs to, for the tracking panel (the hub streams `deliveryTracking`
+ * once it has seen a status event of the delivery; other types that name a delivery do not start one).
+ */
 export function deliveryIdOf(event: NotificationEvent): string | null {
+  if (CATALOGUE[event.type].domain !== 'delivery' && event.type !== 'ETA_UPDATED') return null;
   return 'deliveryId' in event && typeof event.deliveryId === 'string' ? event.deliveryId : null;
 }
