@@ -32,6 +32,8 @@ import { createAnalyticsResolvers } from './graphql/resolvers/analytics.js';
 import { useExport } from './transport/export.js';
 import { createLiveGroups } from './graphql/live-groups.js';
 import { createMaskError } from './graphql/errors.js';
+import { createNotifications, SHARED_STORE_POLL_MS, type Notifications } from './notifications/notifications.js';
+import { createNotificationResolvers } from './graphql/resolvers/notifications.js';
 import type { GraphQLError } from 'graphql';
 
 export interface Herald {
@@ -41,6 +43,8 @@ export interface Herald {
   readonly webhooks: Webhooks;
   /** Analytics queries and `recordError` (failures for `event_errors`). */
   readonly analytics: Analytics;
+  /** Notification read state per reader. */
+  readonly notifications: Notifications;
   /** Starts listening; resolves with the base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -57,7 +61,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
   const metrics = createMetrics({ token: config.metricsToken, production: config.env === 'production' });
   const stores = await openStores(config, logger);
   const store = metrics.timeStore(stores.events);
-  const { webhooks: webhookStore, revocations: revocationStore } = stores;
+  const { webhooks: webhookStore, revocations: revocationStore, readState: readStateStore } = stores;
   const analytics = createAnalytics({
     events: store,
     analytics: store.analytics,
@@ -79,7 +83,22 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
   const cluster = config.redis
     ? (await import('./bus/redis-cluster.js')).createRedisCluster({ url: config.redis.url, instanceId: config.instanceId, sessions: sessionsView, logger })
     : createLocalCluster(config.instanceId, sessionsView);
-  const schema = buildSchema([eventResolvers, createStatsResolvers({ revocations, cluster }), createWebhookResolvers(webhooks.api), createAnalyticsResolvers(analytics)]);
+  // Read state per reader; the hub (made below) is read lazily, for the events the notifications are made of.
+  const notifications = createNotifications({
+    store: readStateStore,
+    events: { getEvent: (...a) => hub.getEvent(...a), listEvents: (...a) => hub.listEvents(...a), get position() { return hub.position; } },
+    maxIds: config.notificationsMaxIds,
+    retentionDays: config.retentionDays,
+    pollMs: store.kind === 'mongodb' ? SHARED_STORE_POLL_MS : 0,
+    onError: (error) => logger.warn({ err: error }, 'notification read state could not be read; the next change retries'),
+  });
+  const schema = buildSchema([
+    eventResolvers,
+    createStatsResolvers({ revocations, cluster }),
+    createWebhookResolvers(webhooks.api),
+    createAnalyticsResolvers(analytics),
+    createNotificationResolvers(notifications),
+  ]);
   const hub = createHub({
     store,
     bus,
@@ -150,6 +169,11 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     days: config.retentionDays,
     onError: (error) => logger.error({ err: error }, 'analytics retention purge failed'),
   });
+  const stopReadStateRetention = startRetention({
+    store: readStateStore,
+    days: config.retentionDays,
+    onError: (error) => logger.error({ err: error }, 'notification marks retention purge failed'),
+  });
 
   return {
     hub,
@@ -157,6 +181,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     server,
     webhooks,
     analytics,
+    notifications,
     async listen(port = config.port, host = config.host) {
       // Bus subscriptions made here run after the hub's router (presence for WHEN_OFFLINE endpoints).
       await webhooks.start({ hub, bus });
@@ -181,6 +206,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       const left = () => Math.max(0, deadline - Date.now());
       stopRetention();
       stopAnalyticsRetention();
+      stopReadStateRetention();
       revocations.stop();
       // No new connections; requests in flight (publishes) go on.
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -188,6 +214,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       hub.connections.closeAll(HeraldCloseCode.ServiceRestart, 'Service restart: reconnect and resume from your last cursor');
       await ws.close();
       sse.close();
+      notifications.stop();
       server.closeIdleConnections();
       const webhooksStopped = webhooks.stop(left());
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, left()).unref())]);

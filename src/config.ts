@@ -101,6 +101,8 @@ const EnvSchema = z.object({
   HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   /** Answer introspection without a token (GraphiQL's schema explorer). @default true outside production */
   PUBLIC_INTROSPECTION: bool.optional(),
+  /** Most event ids one notification mutation (markNotificationsRead, …) may name; more is BAD_USER_INPUT. @default 100 */
+  NOTIFICATIONS_MAX_IDS: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Events replayed per store read when a subscription resumes. @default 500 */
   REPLAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   /** Live events buffered per subscription before it is closed as too slow. @default 10000 */
@@ -171,6 +173,8 @@ export interface Config {
   readonly publicIntrospection: boolean;
   readonly replayBatchSize: number;
   readonly subscriptionBuffer: number;
+  /** Most event ids one notification mutation may name (NOTIFICATIONS_MAX_IDS). */
+  readonly notificationsMaxIds: number;
   readonly webhooks: WebhookConfig;
   readonly limits: Limits;
 }
@@ -267,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicIntrospection: e.PUBLIC_INTROSPECTION ?? !production,
     replayBatchSize: e.REPLAY_BATCH_SIZE,
     subscriptionBuffer: e.SUBSCRIPTION_BUFFER,
+    notificationsMaxIds: e.NOTIFICATIONS_MAX_IDS,
     webhooks: {
       retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
       allowHttp: e.WEBHOOK_ALLOW_HTTP,
