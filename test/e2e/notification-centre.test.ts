@@ -32,6 +32,20 @@ async function openCentre(context: BrowserContext, token: string): Promise<Page>
 
 const bell = (page: Page) => page.getByRole('button', { name: /^Notifications, / });
 const bellName = (page: Page) => bell(page).getAttribute('aria-label');
+/** Waits until the bell's accessible name is `name` (the count comes from the hub, live). */
+const bellSays = (page: Page, name: string, timeout = 5000) => page.getByRole('button', { name, exact: true }).waitFor({ timeout });
+const rows = (page: Page) => page.getByRole('list', { name: 'Notification list' }).getByRole('listitem');
+
+/** What the hub holds for this user, asked over HTTP with the user's token (not through the page). */
+async function hubState(token: string) {
+  const response = await fetch(server.graphqlUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: '{ notificationState { unreadCount } notifications(first: 100) { edges { node { read event { id } } } } }' }),
+  });
+  const body = (await response.json()) as { data: { notificationState: { unreadCount: number }; notifications: { edges: Array<{ node: { read: boolean; event: { id: string } } }> } } };
+  return { unread: body.data.notificationState.unreadCount, listed: body.data.notifications.edges.map((e) => e.node) };
+}
 
 describe.skipIf(skip !== null)('notification centre at /app (browser)', () => {
   beforeAll(async () => {
@@ -165,5 +179,106 @@ describe.skipIf(skip !== null)('notification centre at /app (browser)', () => {
     await publishTo(user, 'DELIVERY_ARRIVED', { ...base, arrivalLocation: { latitude: 52.529, longitude: 13.414 } });
     await page.waitForFunction(() => document.querySelector('[aria-current="step"]')?.textContent?.includes('Arrived'));
     await context.close();
+  });
+
+  it('fills the list from the hub on load, counts unread on the bell, pages into older history, filters, marks read, marks all read, archives and clears all', async () => {
+    const user = newUser();
+    const token = server.token(user, 'customer');
+    // 22 events before the page opens (what happened while it was closed): one more than a page.
+    await publisher.publishMany([
+      ...Array.from({ length: 20 }, (_, i) => ({ type: 'ORDER_CONFIRMED' as const, payload: payloadOf('ORDER_CONFIRMED', { customerId: user, orderId: `ord_old${i}` }), userId: user })),
+      { type: 'PAYMENT_COMPLETED' as const, payload: payloadOf('PAYMENT_COMPLETED', { customerId: user }), userId: user },
+      { type: 'ORDER_CREATED' as const, payload: payloadOf('ORDER_CREATED', { customerId: user }), userId: user },
+    ]);
+    const context = await browser.newContext();
+    const page = await openCentre(context, token);
+    await bellSays(page, 'Notifications, 22 unread');
+    expect(await page.locator('.bell__badge').textContent()).toBe('22');
+
+    await bell(page).click();
+    const panel = page.getByRole('dialog', { name: 'Notifications' });
+    await panel.waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('.panel__list > li').length === 20);
+    expect(await rows(page).first().textContent()).toContain('New order');
+    expect(await rows(page).first().textContent()).toContain('just now');
+    await panel.getByRole('button', { name: 'Show older' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.panel__list > li').length === 22);
+    expect(await panel.getByRole('button', { name: 'Show older' }).count()).toBe(0);
+
+    // A live one goes on top and on the count.
+    const live = await publishTo(user, 'ORDER_READY', { customerId: user, pickupCode: 'L1V3' });
+    await bellSays(page, 'Notifications, 23 unread');
+    expect(await rows(page).first().getAttribute('data-event-id')).toBe(live.id);
+    await screenshot(page, '05-bell-open');
+
+    // Filter by domain: payments only.
+    await panel.getByLabel('Domain').selectOption('payment');
+    await page.waitForFunction(() => document.querySelectorAll('.panel__list > li').length === 1);
+    expect(await rows(page).first().textContent()).toContain('Payment completed');
+    await panel.getByLabel('Domain').selectOption('');
+    await page.waitForFunction(() => document.querySelectorAll('.panel__list > li').length === 20);
+
+    // Mark one read: the count drops here and on the hub.
+    await panel.getByRole('button', { name: 'Mark “Order ready for pick-up” as read' }).click();
+    await bellSays(page, 'Notifications, 22 unread');
+    await expect.poll(async () => (await hubState(token)).unread).toBe(22);
+    expect((await hubState(token)).listed.find((n) => n.event.id === live.id)?.read).toBe(true);
+
+    // Unread filter leaves the read one out.
+    await panel.getByRole('button', { name: 'Unread', exact: true }).click();
+    await page.waitForFunction((id) => document.querySelectorAll('.panel__list > li').length > 0 && !document.querySelector(`.panel__list > li[data-event-id="${id}"]`), live.id);
+    await panel.getByRole('button', { name: 'All', exact: true }).click();
+
+    // Mark all read.
+    await panel.getByRole('button', { name: 'Mark all read' }).click();
+    await bellSays(page, 'Notifications, none unread');
+    await expect.poll(async () => (await hubState(token)).unread).toBe(0);
+    expect(await page.locator('.bell__badge').count()).toBe(0);
+
+    // Archive one: it leaves the list, here and on the hub.
+    const archived = await rows(page).first().getAttribute('data-event-id');
+    await rows(page).first().getByRole('button', { name: /^Archive/ }).click();
+    await page.locator(`.panel__list > li[data-event-id="${archived}"]`).waitFor({ state: 'detached' });
+    await expect.poll(async () => (await hubState(token)).listed.some((n) => n.event.id === archived)).toBe(false);
+
+    // Clear all: an empty list, which a reload reads back from the hub.
+    await publishTo(user, 'PAYMENT_FAILED', { customerId: user });
+    await bellSays(page, 'Notifications, 1 unread');
+    await panel.getByRole('button', { name: 'Clear all' }).click();
+    await panel.getByText('Nothing here yet').waitFor();
+    await bellSays(page, 'Notifications, none unread');
+    await expect.poll(async () => (await hubState(token)).listed.length).toBe(0);
+    await page.reload();
+    await page.locator('.connection[data-state="connected"]').waitFor();
+    await bellSays(page, 'Notifications, none unread');
+    await bell(page).click();
+    await panel.getByText('Nothing here yet').waitFor();
+    await context.close();
+  }, 30_000);
+
+  it('keeps read state in step between two browser contexts of the same user, live', async () => {
+    const user = newUser('dp');
+    const token = server.token(user, 'delivery_partner');
+    const [contextA, contextB] = await Promise.all([browser.newContext(), browser.newContext()]);
+    const [a, b] = await Promise.all([openCentre(contextA, token), openCentre(contextB, token)]);
+    const earning = await publishTo(user, 'EARNING_RECORDED', { deliveryPartnerId: user });
+    const payout = await publishTo(user, 'PAYOUT_COMPLETED', { payeeId: user });
+    await Promise.all([bellSays(a, 'Notifications, 2 unread'), bellSays(b, 'Notifications, 2 unread')]);
+    await Promise.all([bell(a).click(), bell(b).click()]);
+
+    // Read on A: B's count and row follow without a reload.
+    await a.getByRole('button', { name: 'Mark “Earning recorded” as read' }).click();
+    await bellSays(b, 'Notifications, 1 unread');
+    await b.waitForFunction((id) => !document.querySelector(`.panel__list > li[data-event-id="${id}"]`)?.classList.contains('row--unread'), earning.id);
+    await screenshot(b, '06-synced-other-context');
+
+    // Mark all read on B: A follows.
+    await b.getByRole('button', { name: 'Mark all read' }).click();
+    await bellSays(a, 'Notifications, none unread');
+
+    // Archive on A: the row leaves B's list.
+    await a.getByRole('button', { name: 'Archive “Payout completed”' }).click();
+    await b.locator(`.panel__list > li[data-event-id="${payout.id}"]`).waitFor({ state: 'detached' });
+    await Promise.all([contextA.close(), contextB.close()]);
   });
 });

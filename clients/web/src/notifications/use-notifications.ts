@@ -21,6 +21,7 @@ export const PAGE_SIZE = 20;
 const MAX_PAGE = 100;
 
 interface ListState {
+  /** By event id, in display order (newest first): the hub's page order, live events put in front. */
   readonly items: ReadonlyMap<string, NotificationItem>;
   readonly endCursor: string | null;
   readonly hasNextPage: boolean;
@@ -30,9 +31,6 @@ interface ListState {
 }
 
 const EMPTY: ListState = { items: new Map(), endCursor: null, hasNextPage: false, loading: true, loadingMore: false, error: null };
-
-const newestFirst = (a: NotificationItem, b: NotificationItem) =>
-  a.event.timestamp === b.event.timestamp ? (a.event.cursor < b.event.cursor ? 1 : -1) : a.event.timestamp < b.event.timestamp ? 1 : -1;
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -85,7 +83,14 @@ export function useNotifications({ backend, role, onLive }: UseNotificationsOpti
         const page = await backend.page({ first, ...request });
         if (mine !== generation.current) return;
         for (const item of page.items) saw(item.event);
-        setList({ items: new Map(page.items.map((i) => [i.event.id, i])), endCursor: page.endCursor, hasNextPage: page.hasNextPage, loading: false, loadingMore: false, error: null });
+        setList((prev) => {
+          // Live events newer than the page's head that it does not hold arrived while it was being read: keep them on top.
+          const head = page.items[0]?.event.timestamp ?? '';
+          const ids = new Set(page.items.map((i) => i.event.id));
+          const kept = [...prev.items.values()].filter((i) => !ids.has(i.event.id) && i.event.timestamp > head);
+          const items = new Map([...kept, ...page.items].map((i) => [i.event.id, i]));
+          return { items, endCursor: page.endCursor, hasNextPage: page.hasNextPage, loading: false, loadingMore: false, error: null };
+        });
         setCounts(page.counts);
       } catch (error) {
         if (mine === generation.current) setList((prev) => ({ ...prev, loading: false, loadingMore: false, error: message(error) }));
@@ -160,9 +165,7 @@ export function useNotifications({ backend, role, onLive }: UseNotificationsOpti
       if (fits) {
         setList((prev) => {
           if (prev.items.has(event.id)) return prev;
-          const items = new Map(prev.items);
-          items.set(event.id, { event, read: false, archived: false });
-          return { ...prev, items };
+          return { ...prev, items: new Map([[event.id, { event, read: false, archived: false }], ...prev.items]) };
         });
       }
       setCounts((prev) => (prev && !prev.unreadCountCapped ? { ...prev, unreadCount: prev.unreadCount + 1 } : prev));
@@ -172,10 +175,7 @@ export function useNotifications({ backend, role, onLive }: UseNotificationsOpti
     return client.on('*', handler);
   }, [client, backend, role, refreshCounts]);
 
-  const items = useMemo(() => {
-    const all = [...list.items.values()].filter((i) => !i.archived && (!filter.unreadOnly || !i.read));
-    return all.sort(newestFirst);
-  }, [list.items, filter.unreadOnly]);
+  const items = useMemo(() => [...list.items.values()].filter((i) => !i.archived && (!filter.unreadOnly || !i.read)), [list.items, filter.unreadOnly]);
 
   const update = (ids: readonly string[], change: Partial<NotificationItem>) =>
     setList((prev) => {
