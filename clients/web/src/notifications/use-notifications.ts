@@ -46,14 +46,16 @@ export function useNotifications({ backend, role, onLive }: UseNotificationsOpti
   const [filter, setFilter] = useState<NotificationFilter>({ unreadOnly: false, domain: null });
   const [list, setList] = useState<ListState>(EMPTY);
   const [counts, setCounts] = useState<NotificationCounts | null>(null);
-  const seen = useRef(new Set<string>()); // every id this page has handed to onLive or shown
+  // Every id handed to onLive: an event alerts once, even when it is also in a page (a reconnect's replay of
+  // what happened while away, which a re-read of the list may have shown first).
+  const alerted = useRef(new Set<string>());
+  const arrivedAt = useRef(new Map<string, number>()); // when each live event arrived (ms), for merging pages
   // The newest event this page has seen, in any filter: "mark all read" and "clear all" go that far, never
   // past an event that arrived after the user looked.
   const newest = useRef<{ timestamp: string; cursor: string } | null>(null);
   // Deliveries seen in any list or live, for the tracking panel: each with its oldest event here and its latest time.
   const [deliveries, setDeliveries] = useState<ReadonlyMap<string, { origin: NotificationEvent; latest: string }>>(new Map());
   const saw = (event: NotificationEvent) => {
-    seen.current.add(event.id);
     if (!newest.current || event.timestamp > newest.current.timestamp) newest.current = { timestamp: event.timestamp, cursor: event.cursor };
     const deliveryId = deliveryIdOf(event);
     if (!deliveryId) return;
@@ -79,15 +81,16 @@ export function useNotifications({ backend, role, onLive }: UseNotificationsOpti
     async (first: number) => {
       if (!backend) return;
       const mine = ++generation.current;
+      const startedAt = Date.now();
       try {
         const page = await backend.page({ first, ...request });
         if (mine !== generation.current) return;
         for (const item of page.items) saw(item.event);
         setList((prev) => {
-          // Live events newer than the page's head that it does not hold arrived while it was being read: keep them on top.
-          const head = page.items[0]?.event.timestamp ?? '';
+          // Live events that arrived while the page was being read may be missing from it: keep them on top.
+          // Anything else the page does not hold is gone (archived or cleared, maybe on another device).
           const ids = new Set(page.items.map((i) => i.event.id));
-          const kept = [...prev.items.values()].filter((i) => !ids.has(i.event.id) && i.event.timestamp > head);
+          const kept = [...prev.items.values()].filter((i) => !ids.has(i.event.id) && (arrivedAt.current.get(i.event.id) ?? -1) >= startedAt);
           const items = new Map([...kept, ...page.items].map((i) => [i.event.id, i]));
           return { items, endCursor: page.endCursor, hasNextPage: page.hasNextPage, loading: false, loadingMore: false, error: null };
         });
@@ -157,9 +160,13 @@ export function useNotifications({ backend, role, onLive }: UseNotificationsOpti
   useEffect(() => {
     if (!client || !backend) return;
     const handler = (live: HeraldEvent) => {
-      if (seen.current.has(live.id)) return;
+      if (alerted.current.has(live.id)) return;
+      alerted.current.add(live.id);
       const event = asNotificationEvent(live);
+      const listed = latest.current.list.items.has(event.id); // then the hub's count has it already
       saw(event);
+      arrivedAt.current.set(event.id, Date.now());
+      if (arrivedAt.current.size > 10_000) arrivedAt.current.delete(arrivedAt.current.keys().next().value!);
       const { filter: f } = latest.current;
       const fits = !f.domain || typesOf(f.domain, role).includes(event.type);
       if (fits) {
@@ -168,7 +175,7 @@ export function useNotifications({ backend, role, onLive }: UseNotificationsOpti
           return { ...prev, items: new Map([[event.id, { event, read: false, archived: false }], ...prev.items]) };
         });
       }
-      setCounts((prev) => (prev && !prev.unreadCountCapped ? { ...prev, unreadCount: prev.unreadCount + 1 } : prev));
+      if (!listed) setCounts((prev) => (prev && !prev.unreadCountCapped ? { ...prev, unreadCount: prev.unreadCount + 1 } : prev));
       refreshCounts();
       latest.current.onLive?.(event);
     };
