@@ -83,7 +83,7 @@ export const webGenerates: CodegenConfig['generates'] = {
   'clients/web/src/generated/hooks.ts': {
     documents: webDocuments,
     plugins: [generatedHeader, './clients/react/codegen/herald-hooks-plugin.cjs'],
-    config: { runtimeModule: '../../../react/src/index.js', typesModule: './graphql.js' },
+    config: { runtimeModule: '@herald/react', typesModule: './graphql.js' },
   },
   'clients/web/src/generated/catalogue.ts': {
     plugins: [{ add: { content: `${generatedHeader.add.content}\n${webCatalogue}` } }],

@@ -5,8 +5,8 @@
  * decides toasts, sounds and browser notifications by the user's preferences.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { HeraldProvider, useHeraldClient, useHeraldStatus } from '../../react/src/index.js';
-import type { HeraldClientOptions } from '../../sdk/src/index.js';
+import { HeraldProvider, useHeraldClient, useHeraldStatus } from '@herald/react';
+import type { HeraldClientOptions } from '@herald/sdk';
 import { Dashboard } from './admin/dashboard.js';
 import { usePreferences } from './alerts/preferences.js';
 import { PreferencesPanel } from './alerts/preferences-panel.js';
@@ -14,6 +14,7 @@ import { useAlerts } from './alerts/use-alerts.js';
 import { EventDetails } from './details/event-details.js';
 import type { NotificationEvent } from './events/describe.js';
 import { Bell } from './notifications/bell.js';
+import { Recent } from './notifications/recent.js';
 import { createServerReadState } from './notifications/read-state.js';
 import { useNotifications } from './notifications/use-notifications.js';
 import { isExpired, ROLE_LABEL, storeToken, type Session } from './session/session.js';
@@ -134,6 +135,7 @@ function Centre({ session, onSignOut }: { session: Session; onSignOut: (why?: st
       <main className="content">
         <h1 className="visually-hidden">Notification centre</h1>
         {session.role === 'ADMIN' && <Dashboard onOpen={open} />}
+        <Recent api={api} onOpen={open} />
         <TrackingPanel deliveries={api.deliveries} />
         <PreferencesPanel role={session.role} preferences={preferences} />
       </main>

@@ -5,7 +5,7 @@
  * last 60 s counted in the page.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { useAnalyticsSummaryQuery, useHeraldEvents } from '../../../react/src/index.js';
+import { useAnalyticsSummaryQuery, useHeraldEvents } from '@herald/react';
 import { asNotificationEvent, iconOf, LEVEL_LABEL, summary, titleOf, type NotificationEvent } from '../events/describe.js';
 import { useCriticalFeedQuery, useEventRateQuery } from '../generated/hooks.js';
 import type { EventLevel } from '../generated/graphql.js';

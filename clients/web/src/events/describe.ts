@@ -4,7 +4,7 @@
  * history rows carry; live events from the SDK carry every field of their type, a superset (`asNotificationEvent`).
  * `Record<EventType, …>` makes a type added to the schema fail the type check until it has a row here.
  */
-import type { HeraldEvent } from '../../../sdk/src/index.js';
+import type { HeraldEvent } from '@herald/sdk';
 import type { EventLevel, EventType, NotificationEventFragment } from '../generated/graphql.js';
 import { CATALOGUE } from '../generated/catalogue.js';
 

@@ -10,7 +10,7 @@
  * (the SDK fell back to SSE), `pollMs` polls `notificationState` instead.
  */
 import { createClient, type Client } from 'graphql-ws';
-import type { HeraldClient } from '../../../sdk/src/index.js';
+import type { HeraldClient } from '@herald/sdk';
 import {
   ArchiveNotificationsDocument,
   ClearNotificationsDocument,

@@ -6,8 +6,8 @@
  * device (`onChange`) re-reads the loaded part of the list.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useHeraldClient } from '../../../react/src/index.js';
-import type { HeraldEvent } from '../../../sdk/src/index.js';
+import { useHeraldClient } from '@herald/react';
+import type { HeraldEvent } from '@herald/sdk';
 import { asNotificationEvent, deliveryIdOf, typesOf, type Domain, type NotificationEvent } from '../events/describe.js';
 import type { NotificationCounts, NotificationItem, ReadStateBackend } from './read-state.js';
 

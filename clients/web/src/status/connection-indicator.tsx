@@ -3,8 +3,8 @@
  * reconnecting (with the attempt number), or offline with the reason the hub gave. A polite live region, so
  * a screen reader hears when the connection drops and comes back.
  */
-import { useHeraldStatus } from '../../../react/src/index.js';
-import type { HeraldClientStatus } from '../../../sdk/src/index.js';
+import { useHeraldStatus } from '@herald/react';
+import type { HeraldClientStatus } from '@herald/sdk';
 
 export function describeStatus(status: HeraldClientStatus): { label: string; tone: 'live' | 'warn' | 'down' | 'idle'; detail: string } {
   const detail = [status.transport && `via ${status.transport === 'sse' ? 'SSE' : 'WebSocket'}`, status.lastCursor && `cursor ${status.lastCursor}`].filter(Boolean).join(', ');

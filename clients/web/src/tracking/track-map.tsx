@@ -3,7 +3,7 @@
  * the latitude, so the shape is not stretched), the start, and the last position. No map tiles: nothing to
  * fetch, works offline, and no third party learns where the customer lives.
  */
-import type { DeliveryPosition } from '../../../react/src/index.js';
+import type { DeliveryPosition } from '@herald/react';
 
 const W = 320;
 const H = 200;

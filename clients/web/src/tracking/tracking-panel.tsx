@@ -5,7 +5,7 @@
  * live subscription replays from its cursor, so a reloaded page redraws the route so far.
  */
 import { useMemo, useState } from 'react';
-import { DELIVERY_STEPS, emptyTracking, reduceDeliveryTracking, useDeliveryTracking, type DeliveryStep } from '../../../react/src/index.js';
+import { DELIVERY_STEPS, emptyTracking, reduceDeliveryTracking, useDeliveryTracking, type DeliveryStep } from '@herald/react';
 import { asTrackingEvent, type NotificationEvent } from '../events/describe.js';
 import { useNow } from '../ui/relative-time.js';
 import { TrackMap } from './track-map.js';
