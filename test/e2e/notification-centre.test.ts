@@ -14,19 +14,21 @@ import { browserSkipReason, ensureWebBuild, launchBrowser, screenshot } from './
 
 const skip = browserSkipReason();
 let server: ChildServer;
+let restartable: ChildServer;
 let browser: Browser;
 let publisher: HeraldPublisher;
+let restartablePublisher: HeraldPublisher;
 let userSeq = 0;
 
 const newUser = (prefix = 'cus') => `${prefix}_e2e${Date.now().toString(36)}${++userSeq}`;
 
-async function publishTo<T extends EventTypeName>(userId: string, type: T, overrides: Record<string, unknown> = {}, options: PublishOptions = {}) {
-  return publisher.publish(type, payloadOf(type, overrides) as PayloadMap[T], { userId, ...options });
+async function publishTo<T extends EventTypeName>(userId: string, type: T, overrides: Record<string, unknown> = {}, options: PublishOptions = {}, via = publisher) {
+  return via.publish(type, payloadOf(type, overrides) as PayloadMap[T], { userId, ...options });
 }
 
-async function openCentre(context: BrowserContext, token: string): Promise<Page> {
+async function openCentre(context: BrowserContext, token: string, hub = server): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`${server.url}/app#token=${token}`);
+  await page.goto(`${hub.url}/app#token=${token}`);
   await page.locator('.connection[data-state="connected"]').waitFor({ timeout: 15_000 });
   return page;
 }
@@ -51,14 +53,15 @@ async function hubState(token: string) {
 describe.skipIf(skip !== null)('notification centre at /app (browser)', () => {
   beforeAll(async () => {
     ensureWebBuild();
-    server = await createChildServer();
-    [browser] = await Promise.all([launchBrowser(), server.start()]);
+    [server, restartable] = await Promise.all([createChildServer(), createChildServer()]);
+    [browser] = await Promise.all([launchBrowser(), server.start(), restartable.start()]);
     publisher = createHeraldPublisher({ url: server.graphqlUrl, token: server.token('svc-e2e', 'service'), source: 'e2e-tests' });
+    restartablePublisher = createHeraldPublisher({ url: restartable.graphqlUrl, token: server.token('svc-e2e', 'service'), source: 'e2e-tests' });
   }, 90_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.dispose();
+    await Promise.all([server?.dispose(), restartable?.dispose()]);
   });
 
 
@@ -89,7 +92,7 @@ describe.skipIf(skip !== null)('notification centre at /app (browser)', () => {
     await context.close();
   });
 
-  it('shows a toast per live event: role=status closing after 5 s, role=alert for critical after 10 s, a close button, details on click', async () => {
+  it.concurrent('shows a toast per live event: role=status closing after 5 s, role=alert for critical after 10 s, a close button, details on click', async () => {
     const user = newUser();
     const context = await browser.newContext();
     const page = await openCentre(context, server.token(user, 'customer'));
@@ -143,6 +146,25 @@ describe.skipIf(skip !== null)('notification centre at /app (browser)', () => {
     expect(criticalGoneAfter).toBeLessThan(14_000);
     await context.close();
   }, 30_000);
+
+  // On a hub of its own (it kills and restarts it), beside the toast test: both mostly wait.
+  it.concurrent('says so when the connection drops, reconnects when the hub is back, and loses nothing meanwhile', async () => {
+    const user = newUser();
+    const context = await browser.newContext();
+    const page = await openCentre(context, restartable.token(user, 'customer'), restartable);
+    const before = await publishTo(user, 'ORDER_CREATED', { customerId: user }, {}, restartablePublisher);
+    await page.locator(`.toast[data-event-id="${before.id}"]`).waitFor();
+    await restartable.kill('SIGKILL');
+    await page.locator('.connection[data-state="reconnecting"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('.connection').textContent()).toContain('Reconnecting');
+    await screenshot(page, '08-reconnecting');
+    await restartable.start();
+    const missed = await publishTo(user, 'ORDER_CONFIRMED', { customerId: user }, {}, restartablePublisher);
+    await page.locator('.connection[data-state="connected"]').waitFor({ timeout: 20_000 });
+    await page.locator(`.toast[data-event-id="${missed.id}"]`).waitFor({ timeout: 10_000 });
+    await bellSays(page, 'Notifications, 2 unread');
+    await context.close();
+  }, 45_000);
 
   it('follows a delivery in the tracking panel: status steps, ETA and the last position on the SVG track', async () => {
     const user = newUser();
@@ -284,7 +306,7 @@ describe.skipIf(skip !== null)('notification centre at /app (browser)', () => {
 
   it('is usable from the keyboard: Tab reaches the bell, Enter opens the list, Escape closes it and gives focus back', async () => {
     const user = newUser();
-    const context = await browser.newContext();
+    const context = await browser.newContext({ colorScheme: 'dark' });
     const page = await openCentre(context, server.token(user, 'customer'));
     await publishTo(user, 'ORDER_CONFIRMED', { customerId: user });
     await bellSays(page, 'Notifications, 1 unread');
@@ -295,6 +317,7 @@ describe.skipIf(skip !== null)('notification centre at /app (browser)', () => {
     await page.getByRole('dialog', { name: 'Notifications' }).waitFor();
     expect(await bell(page).getAttribute('aria-expanded')).toBe('true');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('All');
+    await screenshot(page, '11-keyboard-dark');
     await page.keyboard.press('Escape');
     await page.getByRole('dialog', { name: 'Notifications' }).waitFor({ state: 'hidden' });
     expect(await focusedName()).toBe('Notifications, 1 unread');
@@ -350,25 +373,6 @@ describe.skipIf(skip !== null)('notification centre at /app (browser)', () => {
     await screenshot(page, '07-admin-dashboard');
     await context.close();
   });
-
-  // Last: it restarts the server.
-  it('says so when the connection drops, reconnects when the hub is back, and loses nothing meanwhile', async () => {
-    const user = newUser();
-    const context = await browser.newContext();
-    const page = await openCentre(context, server.token(user, 'customer'));
-    const before = await publishTo(user, 'ORDER_CREATED', { customerId: user });
-    await page.locator(`.toast[data-event-id="${before.id}"]`).waitFor();
-    await server.kill('SIGKILL');
-    await page.locator('.connection[data-state="reconnecting"]').waitFor({ timeout: 10_000 });
-    expect(await page.locator('.connection').textContent()).toContain('Reconnecting');
-    await screenshot(page, '08-reconnecting');
-    await server.start();
-    const missed = await publishTo(user, 'ORDER_CONFIRMED', { customerId: user });
-    await page.locator('.connection[data-state="connected"]').waitFor({ timeout: 20_000 });
-    await page.locator(`.toast[data-event-id="${missed.id}"]`).waitFor({ timeout: 10_000 });
-    await bellSays(page, 'Notifications, 2 unread');
-    await context.close();
-  }, 45_000);
 
   it('falls back to SSE behind a proxy that refuses WebSocket, says so, and still gets everything', async () => {
     const proxy = await startHttpProxy(server.port, 'refuse');
