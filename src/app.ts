@@ -33,6 +33,7 @@ import { useExport } from './transport/export.js';
 import { createLiveGroups } from './graphql/live-groups.js';
 import { createMaskError } from './graphql/errors.js';
 import { createNotifications, SHARED_STORE_POLL_MS, type Notifications } from './notifications/notifications.js';
+import type { NotificationEvents } from './notifications/model.js';
 import { createNotificationResolvers } from './graphql/resolvers/notifications.js';
 import type { GraphQLError } from 'graphql';
 
@@ -69,7 +70,6 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     onRecordFailure: (error, dropped) => logger.warn({ err: error, dropped }, 'event_errors: failures not recorded'),
   });
   const bus = await openEventBus(config, logger);
-  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt });
   // Revocations end live sessions through the hub (made below): only after start-up, so `hub` is set by then.
   const revocations = createRevocations({
     store: revocationStore,
@@ -83,10 +83,27 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
   const cluster = config.redis
     ? (await import('./bus/redis-cluster.js')).createRedisCluster({ url: config.redis.url, instanceId: config.instanceId, sessions: sessionsView, logger })
     : createLocalCluster(config.instanceId, sessionsView);
-  // Read state per reader; the hub (made below) is read lazily, for the events the notifications are made of.
+  // WHEN_OFFLINE presence shared between instances: an owner live on any of them gets no webhook.
+  const board = config.redis
+    ? (await import('./bus/redis-presence.js')).createRedisPresenceBoard({
+        url: config.redis.url,
+        instanceId: config.instanceId,
+        members: async () => (await cluster.instances()).map((i) => i.instanceId),
+        logger,
+      })
+    : undefined;
+  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt, board });
+  // Notifications are made of the hub's events; the hub is made below (it needs the schema), so it is read lazily.
+  const hubEvents: NotificationEvents = {
+    getEvent: (viewer, id) => hub.getEvent(viewer, id),
+    listEvents: (viewer, query, page) => hub.listEvents(viewer, query, page),
+    get position() {
+      return hub.position;
+    },
+  };
   const notifications = createNotifications({
     store: readStateStore,
-    events: { getEvent: (...a) => hub.getEvent(...a), listEvents: (...a) => hub.listEvents(...a), get position() { return hub.position; } },
+    events: hubEvents,
     maxIds: config.notificationsMaxIds,
     retentionDays: config.retentionDays,
     pollMs: store.kind === 'mongodb' ? SHARED_STORE_POLL_MS : 0,
@@ -137,6 +154,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     sessions: hub.connections,
     runner,
     verifier,
+    cursors: hub.cursors,
     maxRequestBytes: config.limits.maxRequestBytes,
     heartbeatMs: config.sseHeartbeatMs,
     heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
@@ -224,6 +242,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       hub.close();
       await bus.close();
       await cluster.close();
+      await board?.close();
       await webhookStore.close();
       await analytics.flushErrors();
       await store.close();

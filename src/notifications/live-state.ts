@@ -3,8 +3,9 @@
  * once at start and after every change. A change made on this instance is pushed at once; changes made by other
  * instances sharing the store are found by polling the store's `changedSince` (only while someone here watches),
  * as revocations are. Per reader, one computation runs at a time and a change arriving during it runs another
- * after it, so the last state pushed is never older than the last change; a watcher never gets the same state
- * twice in a row.
+ * after it; a state whose `updatedAt` is older than one already pushed is dropped (the writer makes `updatedAt`
+ * strictly increasing per reader), so the last state pushed is never older than the last change. A watcher never
+ * gets the same state twice in a row.
  */
 import type { Viewer } from '../events/model.js';
 import { createLatestIterator } from './latest-iterator.js';
@@ -26,8 +27,8 @@ export interface LiveStateOptions {
 export interface LiveState {
   /** The reader's state now and after each change, until `return()`. */
   watch(viewer: Viewer): AsyncIterableIterator<NotificationState>;
-  /** The reader's state changed here: push it to its watchers. */
-  changed(viewer: Viewer): void;
+  /** The reader's state changed here: push `state` (computed after the change) to its watchers, or compute it. */
+  changed(viewer: Viewer, state?: NotificationState): void;
   /** Readers watched on this instance (tests, metrics). */
   readonly watched: number;
   stop(): void;
@@ -58,6 +59,17 @@ export function createLiveState(options: LiveStateOptions): LiveState {
   let polledAt = now();
   let polling = false;
 
+  function deliver(reader: Reader, state: NotificationState): void {
+    if (reader.seen !== null && (state.updatedAt === null || state.updatedAt < reader.seen)) return;
+    reader.seen = state.updatedAt;
+    const json = JSON.stringify(state);
+    for (const watcher of reader.watchers) {
+      if (watcher.last === json) continue;
+      watcher.last = json;
+      watcher.feed.push(state);
+    }
+  }
+
   async function refresh(reader: Reader): Promise<void> {
     if (reader.running) {
       reader.again = true;
@@ -68,14 +80,7 @@ export function createLiveState(options: LiveStateOptions): LiveState {
       do {
         reader.again = false;
         try {
-          const state = await options.compute(reader.viewer);
-          reader.seen = state.updatedAt;
-          const json = JSON.stringify(state);
-          for (const watcher of reader.watchers) {
-            if (watcher.last === json) continue;
-            watcher.last = json;
-            watcher.feed.push(state);
-          }
+          deliver(reader, await options.compute(reader.viewer));
         } catch (error) {
           options.onError?.(error);
           // A watcher still waiting for its first state is told; the others keep their last one.
@@ -136,9 +141,12 @@ export function createLiveState(options: LiveStateOptions): LiveState {
       void refresh(current);
       return watcher.feed;
     },
-    changed(viewer) {
+    changed(viewer, state) {
       const reader = readers.get(readerKeyOf(viewer));
-      if (reader) void refresh(reader);
+      if (!reader) return;
+      // A computation under way may have read the store before this change: it runs again after.
+      if (state && !reader.running) deliver(reader, state);
+      else void refresh(reader);
     },
     stop() {
       if (timer) clearInterval(timer);

@@ -92,11 +92,16 @@ export function createNotifications(options: NotificationsOptions): Notification
     const key = readerKeyOf(viewer);
     const current = await store.get(key);
     const targets = await markable(viewer, ids, current.clearedThrough);
-    if (targets.length) {
-      await store.mark(key, targets.map((event) => ({ eventId: event.id, position: positionOf(event), timestamp: event.timestamp, ...patch })), stamp(current.updatedAt));
-      live.changed(viewer);
-    }
-    return state(viewer);
+    if (!targets.length) return state(viewer);
+    await store.mark(key, targets.map((event) => ({ eventId: event.id, position: positionOf(event), timestamp: event.timestamp, ...patch })), stamp(current.updatedAt));
+    return changed(viewer);
+  }
+
+  /** After a write: the new state, for the answer and for the reader's watchers (counted once for both). */
+  async function changed(viewer: Viewer): Promise<NotificationState> {
+    const next = await state(viewer);
+    live.changed(viewer, next);
+    return next;
   }
 
   /** Where "up to now" stands for this viewer: what live delivery has reached, else its newest event. */
@@ -112,11 +117,9 @@ export function createNotifications(options: NotificationsOptions): Notification
     const reached = await head(viewer);
     // Nothing past what has been delivered: a cursor from the future cannot pre-read events.
     const target = through === undefined || reached === undefined ? reached : atOrBefore(through, reached) ? through : reached;
-    if (target !== undefined && !atOrBefore(target, current[field])) {
-      await store.advance(key, { [field]: target }, stamp(current.updatedAt));
-      live.changed(viewer);
-    }
-    return state(viewer);
+    if (target === undefined || atOrBefore(target, current[field])) return state(viewer);
+    await store.advance(key, { [field]: target }, stamp(current.updatedAt));
+    return changed(viewer);
   }
 
   return {

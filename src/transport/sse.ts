@@ -24,7 +24,8 @@ import type { FeedSink, LiveFeed } from '../events/stream.js';
 import type { LiveGroup } from '../graphql/live-groups.js';
 import type { Frame } from '../live/writer.js';
 import { collapseKey } from '../live/collapse.js';
-import { encodeCursor, type HeraldEvent } from '../events/model.js';
+import type { HeraldEvent } from '../events/model.js';
+import type { CursorCodec } from '../events/cursor.js';
 import { isAppError, RequestError, type AppError } from '../errors.js';
 import { serializeResult } from '../graphql/serialize.js';
 import { splice } from '../graphql/live-groups.js';
@@ -36,6 +37,8 @@ export interface SseOptions {
   readonly sessions: SessionRegistry;
   readonly runner: OperationRunner;
   readonly verifier: TokenVerifier;
+  /** The log's cursors, for each event's `id:` line. */
+  readonly cursors: CursorCodec;
   /** Largest request body read (MAX_REQUEST_BYTES). */
   readonly maxRequestBytes: number;
   /** @default '/graphql' */
@@ -67,7 +70,8 @@ const HEARTBEAT = Buffer.from(': heartbeat\n\n');
 const COMPLETE_FRAME = Buffer.from('event: complete\ndata:\n\n');
 const BLANK_LINE = Buffer.from('\n\n');
 /** An event's SSE frame has no per-stream part: a group builds it once and every stream writes the same bytes. */
-const sseFrame = (body: Buffer, event: HeraldEvent) => splice(Buffer.from(`id: ${encodeCursor(event.seq)}\nevent: next\ndata: `), body, BLANK_LINE);
+const sseFrameOf = (cursors: CursorCodec) => (body: Buffer, event: HeraldEvent) =>
+  splice(Buffer.from(`id: ${cursors.encode(event.seq)}\nevent: next\ndata: `), body, BLANK_LINE);
 const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer } as const;
 const STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -186,7 +190,7 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
   constructor(
     readonly res: StreamResponse,
     readonly clock: Clock,
-    private readonly owner: { streams: Set<SseStream>; closeGraceMs: number },
+    private readonly owner: { streams: Set<SseStream>; closeGraceMs: number; frame: (body: Buffer, event: HeraldEvent) => Buffer },
   ) {
     this.writeAt = this.progressAt = clock.now;
     res[STREAM] = this;
@@ -217,7 +221,7 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
 
   deliver(event: HeraldEvent): void {
     // The group renders each event once, frame and all: an SSE frame has no per-stream part.
-    this.session!.send(this.group!.shared(event, sseFrame), collapseKey(event));
+    this.session!.send(this.group!.shared(event, this.owner.frame), collapseKey(event));
   }
 
   ready(): Promise<void> {
@@ -250,7 +254,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
   const endpoint = options.endpoint ?? '/graphql';
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
-  const owner = { streams: new Set<SseStream>(), closeGraceMs: options.closeGraceMs ?? 10_000 };
+  const owner = { streams: new Set<SseStream>(), closeGraceMs: options.closeGraceMs ?? 10_000, frame: sseFrameOf(options.cursors) };
   const { streams } = owner;
   const clock: Clock = { now: Date.now() };
 

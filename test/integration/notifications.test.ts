@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { examplePayload } from '../../src/events/examples.js';
 import { startServer, type TestServer } from '../utils/server.js';
-import { wsClient } from '../utils/clients.js';
+import { sseSubscribe, wsClient } from '../utils/clients.js';
 import { publish } from '../utils/publish.js';
 import { startMongoForTests, uniqueDbName, withDbName, type TestMongo } from '../utils/mongo.js';
 import { waitFor } from '../utils/deferred.js';
@@ -147,6 +147,9 @@ function suite(backend: Backend) {
       expect(forbidden.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       const badCursor = await server.gql(LIST, { after: 'not-a-cursor' }, token);
       expect(badCursor.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+      // A cursor of another log (or of a Herald before cursors named their log) is CURSOR_UNKNOWN, as for `events`.
+      const foreign = await server.gql(MARK_ALL, { through: '3' }, token);
+      expect(foreign.body.errors?.[0]?.extensions).toMatchObject({ code: 'CURSOR_UNKNOWN', field: 'through' });
       const tooMany = await server.gql(LIST, { first: 101 }, token);
       expect(tooMany.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
     });
@@ -264,6 +267,22 @@ function suite(backend: Backend) {
         await Promise.all([phone.dispose(), laptop.dispose(), stranger.dispose()]);
       }
       await waitFor(() => server.herald.notifications.live.watched === 0, 2_000, 'watchers released');
+    });
+
+    it('delivers notificationStateChanged over SSE (EventSource) as well', async () => {
+      const user = 'sup_rs_sse';
+      const token = server.token(user, 'supplier');
+      const event = await publish(server, { type: 'inventory_alert', userId: user, data: examplePayload('inventory_alert', { supplierId: user }) });
+      const sse = sseSubscribe(server.graphqlUrl, token, CHANGED);
+      try {
+        const [initial] = await sse.waitForCount(1);
+        expect(initial!.payload.data.notificationStateChanged.unreadCount).toBe(1);
+        await gqlOk(server, MARK_READ, { ids: [event.id] }, token);
+        const [, changed] = await sse.waitForCount(2, 1_000);
+        expect(changed!.payload.data.notificationStateChanged).toMatchObject({ unreadCount: 0, readThrough: null });
+      } finally {
+        sse.close();
+      }
     });
   });
 }

@@ -1,9 +1,12 @@
 /**
  * Notification read state on MongoDB, shared by every instance on the database: `notification_readers` (one
  * document per reader, `_id` = reader key) and `notification_marks` (one per marked event, `_id` = reader key +
- * event id). Positions only move forward through `$max`, which is safe however writes interleave; FerretDB v1 has no
- * transactions, so `advance` writes the reader first and then drops the marks it made redundant: a crash between
- * the two leaves marks that the positions already override (harmless, and dropped by the next `advance`).
+ * event id). Positions only move forward through `$max`: atomic on MongoDB, however writes interleave. FerretDB v1
+ * applies `$max` as a read-modify-write (see STACK.md), so two devices of one user advancing in the same instant may
+ * keep the smaller position (the user marks all read again; nothing of anyone else's is touched). Without
+ * transactions, `advance` writes the reader first and then drops the marks it made redundant: a crash between the
+ * two leaves marks that the positions already override for `read` (dropped by the next `advance`), except that an
+ * unread-again mark at or before the new `readThrough` would count until then.
  */
 import type { Db } from 'mongodb';
 import type { EventId, LogPosition } from '../../events/model.js';

@@ -14,6 +14,7 @@ import { timeBuckets } from '../time-buckets.js';
 import type { WithAnalytics } from '../../analytics/analytics-store.js';
 import { createSqliteAnalyticsStore, createSqliteCounters } from './sqlite-analytics.js';
 import { createSqliteErrorStore } from './sqlite-error-store.js';
+import { newLogEpoch } from '../../events/cursor.js';
 
 export interface SqliteEventStoreOptions {
   /** Directory of the database file (`herald.db`); `:memory:` for a throwaway store. */
@@ -86,6 +87,8 @@ CREATE INDEX IF NOT EXISTS events_source ON events (source);
 -- criticalEvents: walks the few CRITICAL entries newest first instead of scanning the log.
 CREATE INDEX IF NOT EXISTS events_level_seq ON events (level, seq);
 CREATE INDEX IF NOT EXISTS events_delivery_seq ON events (delivery_id, seq) WHERE delivery_id IS NOT NULL;
+-- The log's epoch (src/events/cursor.ts), chosen by the first open of this file.
+CREATE TABLE IF NOT EXISTS log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
 /** Roles are stored as `,a,b,` so one role matches with LIKE '%,role,%'. */
@@ -147,6 +150,7 @@ export type SqliteEventStore = EventStore & WithAnalytics & { readonly db: Datab
 
 export function createSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   let db: Database.Database;
+  let epoch: string;
   try {
     const file = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'herald.db');
     if (file !== ':memory:') mkdirSync(options.dataDir, { recursive: true });
@@ -158,6 +162,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     db.pragma(`cache_size = -${Math.max(2048, Math.floor(options.cacheSizeKiB ?? 65_536))}`);
     db.exec(MIGRATION);
+    db.prepare("INSERT OR IGNORE INTO log_meta (key, value) VALUES ('epoch', ?)").run(newLogEpoch());
+    epoch = (db.prepare("SELECT value FROM log_meta WHERE key = 'epoch'").get() as { value: string }).value;
   } catch (cause) {
     throw new StoreError(`Cannot open the SQLite event log in ${options.dataDir}`, { cause });
   }
@@ -209,6 +215,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
 
   return {
     kind: 'sqlite',
+    epoch,
     db,
     analytics: createSqliteAnalyticsStore(db),
     errors: createSqliteErrorStore(db),
