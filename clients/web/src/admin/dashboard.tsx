@@ -1,8 +1,8 @@
 /**
  * The admins' live dashboard: critical events and system alerts as they come (the last day's from
  * `criticalEvents`, then live), today's totals by level (`analyticsSummary`, refreshed as critical events arrive
- * and every 15 s), and the event rate — per minute over the last hour (`eventRate`) and the live events of the
- * last 60 s counted in the page.
+ * and every 5 s), and the event rate — per minute over the last hour (`eventRate`, every 10 s) and the live
+ * events of the last 60 s counted in the page.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useAnalyticsSummaryQuery, useHeraldEvents } from '@herald/react';
@@ -23,6 +23,7 @@ function RateChart({ points }: { points: ReadonlyArray<{ start: string; count: n
   const bar = w / Math.max(1, points.length);
   return (
     <svg className="rate-chart" viewBox={`0 0 ${w} ${h}`} preserveAspectRatio="none" role="img" aria-label={`Events per minute over the last hour, at most ${max}`}>
+      <line x1="0" y1={h - 0.5} x2={w} y2={h - 0.5} className="rate-chart__base" />
       {points.map((p, i) => {
         const bh = (p.count / max) * (h - 4);
         return <rect key={p.start} x={i * bar + 0.5} y={h - bh} width={Math.max(1, bar - 1)} height={bh} rx="1" />;
@@ -35,8 +36,8 @@ export function Dashboard({ onOpen }: { onOpen: (event: NotificationEvent) => vo
   const now = useNow(30_000);
   const to = minuteFloor(now) + 60_000;
   const range = useMemo(() => ({ from: new Date(to - 60 * 60_000).toISOString(), to: new Date(to).toISOString(), bucket: 'MINUTE' as const }), [to]);
-  const rate = useEventRateQuery(range);
-  const today = useAnalyticsSummaryQuery({}, { pollIntervalMs: 15_000, refetchOnEvents: ['SYSTEM_ALERT', 'PAYMENT_FAILED'] });
+  const rate = useEventRateQuery(range, { pollIntervalMs: 10_000 });
+  const today = useAnalyticsSummaryQuery({}, { pollIntervalMs: 5000, refetchOnEvents: ['SYSTEM_ALERT', 'PAYMENT_FAILED'] });
   const critical = useCriticalFeedQuery({ hours: 24, first: FEED_SIZE });
 
   // Live: one '*' handler (shared with the bell's subscription by the SDK), counted per second for the rate.
