@@ -51,6 +51,45 @@ export const reactGenerates: CodegenConfig['generates'] = {
   },
 };
 
+/**
+ * clients/web (the notification centre): its own documents' typed operations and query hooks (the hooks'
+ * runtime is @herald/react's `useHeraldQuery`), and the catalogue facts it shows (domain, default level, the
+ * roles that may receive each type) from src/events/catalogue.ts, so the page never imports src/.
+ */
+const webDocuments = ['clients/web/documents/*.graphql'];
+const webCatalogue = [
+  '/** Per event type (GraphQL `EventType` value): its domain, default level and the roles that may receive it besides admins. */',
+  'export const CATALOGUE = {',
+  ...CATALOGUE.map(
+    (s) => `  ${s.enumValue}: ${JSON.stringify({ domain: s.domain, defaultLevel: s.defaultLevel, audience: s.audience.map((r) => r.toUpperCase()), tracking: s.tracking })},`,
+  ),
+  '} as const;',
+  '',
+].join('\n');
+export const webGenerates: CodegenConfig['generates'] = {
+  'clients/web/src/generated/': {
+    preset: 'client',
+    documents: webDocuments,
+    plugins: [generatedHeader],
+    presetConfig: { fragmentMasking: false, gqlTagName: 'graphql' },
+    config: {
+      documentMode: 'string',
+      importExtension: '.js',
+      useTypeImports: true,
+      enumsAsTypes: true,
+      scalars: { ID: 'string', DateTime: 'string', JSON: 'unknown' },
+    },
+  },
+  'clients/web/src/generated/hooks.ts': {
+    documents: webDocuments,
+    plugins: [generatedHeader, './clients/react/codegen/herald-hooks-plugin.cjs'],
+    config: { runtimeModule: '@herald/react', typesModule: './graphql.js' },
+  },
+  'clients/web/src/generated/catalogue.ts': {
+    plugins: [{ add: { content: `${generatedHeader.add.content}\n${webCatalogue}` } }],
+  },
+};
+
 const config: CodegenConfig = {
   schema: ['schema/*.graphql', 'schema/events/*.graphql'],
   emitLegacyCommonJSImports: false,
@@ -87,6 +126,7 @@ const config: CodegenConfig = {
     },
     ...sdkGenerates,
     ...reactGenerates,
+    ...webGenerates,
   },
 };
 

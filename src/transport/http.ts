@@ -23,6 +23,7 @@ import { errorBody, errorHeaders, writeError } from './error-response.js';
 import { requestIdOf } from './request-id.js';
 import { logIdsOf, type LiveExtra } from './operation.js';
 import { createLogThrottle } from './log-throttle.js';
+import { createAppStatic, type AppStatic } from './app-static.js';
 
 export interface HttpOptions {
   readonly schema: GraphQLSchema;
@@ -174,6 +175,8 @@ export interface RequestListenerOptions {
   readonly sse: SseHandler;
   /** `GET /metrics` (Prometheus). */
   readonly metrics?: { serve(req: IncomingMessage, res: ServerResponse): Promise<void> };
+  /** The notification centre at `/app` (app-static.ts). @default createAppStatic() */
+  readonly app?: AppStatic;
 }
 
 /**
@@ -189,9 +192,11 @@ export function createRequestListener(handler: HttpHandler, options: RequestList
     // The body is not read: close the connection rather than drain it.
     writeError(res, { status, code, message }, { connection: 'close' });
   };
+  const app = options.app ?? createAppStatic();
   return (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('x-request-id', requestIdOf(req));
     if (metrics && req.method === 'GET' && req.url === '/metrics') return void metrics.serve(req, res);
+    if (app.handles(req)) return app.serve(req, res);
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] !== undefined) {
       return refuse(req, res, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header');
