@@ -8,6 +8,7 @@ import type { EventMap, EventTypeName } from './generated/events.js';
 import type { FetchLike } from './runtime.js';
 import type { StorageOption } from './storage.js';
 import type { GapInfo, SubscriptionStatus } from './subscription.js';
+import type { OperationHandlers } from './operation.js';
 
 /** Any event, as a subscription delivers it: a union discriminated by `type` (and `__typename`). */
 export type HeraldEvent = EventMap[EventTypeName];
@@ -107,6 +108,17 @@ export interface HeraldClient {
     document: TypedDocumentLike<TData, TVariables> | string,
     variables?: TVariables,
   ): Promise<TData>;
+  /**
+   * Runs one of the app's own typed subscription documents on the client's connection (WebSocket or SSE), started
+   * again after every reconnect (no cursor: for operations whose first result is the current state; events with
+   * resume are `on`'s). Returns a function that stops it.
+   * @example client.subscribe(NotificationStateChangedDocument, {}, { next: (d) => setUnread(d.notificationStateChanged.unreadCount) })
+   */
+  subscribe<TData = Record<string, unknown>, TVariables extends Record<string, unknown> = Record<string, unknown>>(
+    document: TypedDocumentLike<TData, TVariables> | string,
+    variables: TVariables | undefined,
+    handlers: OperationHandlers<TData>,
+  ): () => void;
   status(): HeraldClientStatus;
   /** Called on every status change (state, transport, a new cursor). Returns a function that removes it. */
   onStatus(listener: (status: HeraldClientStatus) => void): () => void;

@@ -18,6 +18,7 @@ import { openSseConnection } from './sse-connection.js';
 import { toCursorStorage, type CursorStorage } from './storage.js';
 import { LiveSubscription, subscriptionKey, type GapInfo, type SubscriptionTarget } from './subscription.js';
 import { openWsConnection } from './ws-connection.js';
+import { GenericOperation, type OperationHandlers } from './operation.js';
 import type { ConnectionState, HeraldClient, HeraldClientOptions, HeraldClientStatus, TrackingOptions, TransportOption } from './client-types.js';
 
 export type * from './client-types.js';
@@ -170,7 +171,10 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
         });
   }
 
-  const wanted = () => !closed && !stopped && subscriptions.size > 0;
+  /** Every operation a connection carries: the event subscriptions and the app's own (`subscribe`). */
+  const operations = new Set<GenericOperation>();
+  const carried = (): Array<LiveSubscription | GenericOperation> => [...subscriptions.values(), ...operations];
+  const wanted = () => !closed && !stopped && subscriptions.size + operations.size > 0;
 
   /** One connection attempt of the given kind; `viaFallback`: WebSocket just failed as if blocked. */
   async function connect(kind: TransportKind, viaFallback = false): Promise<void> {
@@ -183,7 +187,7 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     let bearer: string;
     try {
       bearer = await token();
-      await Promise.all([...subscriptions.values()].map((s) => s.restore()));
+      await Promise.all(carried().map((s) => s.restore()));
     } catch (error) {
       if (mine !== attempt) return;
       inFlight = false;
@@ -196,12 +200,12 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     const conn = open(kind, bearer);
     connection = conn;
     // SSE becomes ready through its first stream: start the operations at once; WebSocket waits for the ack.
-    if (conn.kind === 'sse') for (const sub of subscriptions.values()) if (sub.restored) sub.attach(conn);
+    if (conn.kind === 'sse') for (const sub of carried()) if (sub.restored) sub.attach(conn);
     void conn.ready.then(() => {
       if (connection !== conn) return;
       connectedAt = Date.now();
       lastError = null;
-      for (const sub of subscriptions.values()) if (sub.restored && sub.connection !== conn) sub.attach(conn);
+      for (const sub of carried()) if (sub.restored && sub.connection !== conn) sub.attach(conn);
       if (conn.kind === 'websocket') {
         fallback = false;
         wsBlockedUntil = 0;
@@ -221,7 +225,7 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
 
   function onClosed(conn: Connection, info: CloseInfo): void {
     connection = undefined;
-    for (const sub of subscriptions.values()) sub.detach();
+    for (const sub of carried()) sub.detach();
     lastClose = { code: info.code, reason: info.reason };
     if (!wanted()) return setState('disconnected');
     const lived = connectedAt ? Date.now() - connectedAt : -1;
@@ -297,7 +301,7 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     wsBlockedUntil = 0;
     probeFailures = 0;
     connectedAt = Date.now();
-    for (const sub of subscriptions.values()) if (sub.restored) sub.attach(candidate);
+    for (const sub of carried()) if (sub.restored) sub.attach(candidate);
     current.close();
     void candidate.closed.then((info) => {
       if (connection === candidate) onClosed(candidate, info);
@@ -328,7 +332,7 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     probe = undefined;
     const conn = connection;
     connection = undefined;
-    for (const sub of subscriptions.values()) sub.detach();
+    for (const sub of carried()) sub.detach();
     conn?.close();
     connectedAt = 0;
     setState('disconnected');
@@ -385,7 +389,7 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
       if (sub.handlers.size > 0 || subscriptions.get(key) !== sub) return;
       sub.detach();
       subscriptions.delete(key);
-      if (subscriptions.size === 0) closeConnection();
+      if (!wanted()) closeConnection();
       else changed();
     });
   }
@@ -395,6 +399,29 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     off: off as HeraldClient['off'],
     async query(document, variables) {
       return postGraphQL({ query: String(document), variables: variables ?? {} }, { url: options.url, token: await token(), fetch: fetchImpl, timeoutMs: connectTimeoutMs * 3 });
+    },
+    subscribe(document, variables, handlers) {
+      if (closed) throw new HeraldError('CLIENT_CLOSED', 'This Herald client was closed');
+      const operation = new GenericOperation({ query: String(document), variables: variables ?? {} }, handlers as OperationHandlers<unknown>, (ended) => {
+        operations.delete(ended);
+      });
+      operations.add(operation);
+      if (stopped) {
+        stopped = false;
+        failures = 0;
+      }
+      // After the current task, as `on`: a subscribe/unsubscribe in one tick (StrictMode) sends nothing.
+      void Promise.resolve().then(() => {
+        if (!operations.has(operation)) return;
+        const conn = usable();
+        if (!conn) return ensureConnected();
+        if (operation.connection !== conn) operation.attach(conn);
+      });
+      return () => {
+        if (!operations.delete(operation)) return;
+        operation.detach();
+        if (!wanted()) closeConnection();
+      };
     },
     status,
     onStatus(listener) {
@@ -407,6 +434,7 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
       stopWake();
       closeConnection();
       subscriptions.clear();
+      operations.clear();
       changed();
       listeners.clear();
     },

@@ -20,6 +20,7 @@ export type { HeraldPublisher, HeraldPublisherOptions, PublishItem, PublishOptio
 export { HeraldError, isHeraldError } from './errors.js';
 export type { ClientErrorCode, HeraldErrorCode, ServerErrorCode } from './errors.js';
 export type { GapInfo, SubscriptionStatus, SubscriptionTarget } from './subscription.js';
+export type { OperationHandlers } from './operation.js';
 export type { CursorStorage, StorageOption, WebStorageLike } from './storage.js';
 export type { TransportKind } from './connection.js';
 export type { FetchLike } from './runtime.js';
