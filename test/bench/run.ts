@@ -4,6 +4,8 @@
  * Runs the store benchmark, then test/bench/webhooks.ts when it exists (it receives the same argv).
  * `npm run bench -- fanout [options]` runs the live fan-out benchmark instead (options: test/bench/fanout.ts);
  * `npm run bench -- heap [options]` shows where a live connection's heap goes (test/bench/heap-profile.ts).
+ * `npm run bench -- soak [options]` is the load and fault run: publishers, subscribers and webhooks while the server
+ * is SIGKILLed and restarted, then ids compared; exits 1 on FAIL (test/bench/soak.ts).
  * Each benchmark is imported only when it runs, so one never loads the other's modules.
  */
 import { existsSync } from 'node:fs';
@@ -15,6 +17,12 @@ if (argv.includes('heap')) {
   const { main } = await import('./heap-profile.js');
   await main(argv);
   process.exit(0);
+}
+
+if (argv.includes('soak')) {
+  const { main } = await import('./soak.js');
+  await main(argv);
+  process.exit(process.exitCode ?? 0);
 }
 
 if (argv.includes('fanout')) {
