@@ -65,7 +65,8 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     onRecordFailure: (error, dropped) => logger.warn({ err: error, dropped }, 'event_errors: failures not recorded'),
   });
   const bus = await openEventBus(config, logger);
-  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt });
+  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt, onHealthTransition: metrics.webhookHealthChanged });
+  metrics.observeWebhooks(webhooks);
   // Revocations end live sessions through the hub (made below): only after start-up, so `hub` is set by then.
   const revocations = createRevocations({
     store: revocationStore,
@@ -109,7 +110,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     logger,
     graphiql: config.graphiql,
     publicIntrospection: config.publicIntrospection,
-    limits: config.limits,
+    limits: { ...config.limits, onRefused: metrics.requestRefused },
     isDraining: () => closed,
     plugins: [useExport({ store, verifier, logger })],
   });
