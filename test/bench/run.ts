@@ -6,6 +6,7 @@
  * `npm run bench -- heap [options]` shows where a live connection's heap goes (test/bench/heap-profile.ts).
  * `npm run bench -- soak [options]` is the load and fault run: publishers, subscribers and webhooks while the server
  * is SIGKILLed and restarted, then ids compared; exits 1 on FAIL (test/bench/soak.ts).
+ * `npm run bench -- event-size [--events 20000]` prints bytes per event on MongoDB and SQLite (test/bench/event-size.ts).
  * Each benchmark is imported only when it runs, so one never loads the other's modules.
  */
 import { existsSync } from 'node:fs';
@@ -15,6 +16,12 @@ const argv = process.argv.slice(2);
 
 if (argv.includes('heap')) {
   const { main } = await import('./heap-profile.js');
+  await main(argv);
+  process.exit(0);
+}
+
+if (argv.includes('event-size')) {
+  const { main } = await import('./event-size.js');
   await main(argv);
   process.exit(0);
 }

@@ -43,6 +43,8 @@ export interface SoakServerOptions {
   readonly env: Record<string, string>;
   /** A compiled `src/` directory (build.ts), or undefined for src/main.ts through tsx. */
   readonly distDir?: string;
+  /** Extra Node options for the server, e.g. `--max-old-space-size=96`. */
+  readonly nodeArgs?: readonly string[];
   readonly sampleEveryMs: number;
   /** Bearer token of /metrics, for the heap samples. */
   readonly metricsToken: string;
@@ -94,7 +96,7 @@ export function createSoakServer(options: SoakServerOptions): SoakServer {
     },
     rss,
     async start() {
-      const args = options.distDir ? ['--enable-source-maps', join(options.distDir, 'main.js')] : ['--import', 'tsx', 'src/main.ts'];
+      const args = [...(options.nodeArgs ?? []), ...(options.distDir ? ['--enable-source-maps', join(options.distDir, 'main.js')] : ['--import', 'tsx', 'src/main.ts'])];
       const started = spawn(process.execPath, args, {
         cwd: ROOT,
         env: { PATH: process.env['PATH'], HOST: '127.0.0.1', PORT: String(options.port), ...options.env },

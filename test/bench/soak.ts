@@ -1,7 +1,7 @@
 /**
  * Load and fault run: `npm run bench -- soak [--seconds 150] [--rate 100] [--publishers 4] [--batch 5]
  *   [--customers 8] [--suppliers 8] [--kills 2] [--down-ms 1000] [--fail-every 40] [--drain 60] [--rss-every 3]
- *   [--mongo] [--runtime build|tsx] [--seed 1]`.
+ *   [--mongo] [--runtime build|tsx] [--seed 1] [--node-args=--max-old-space-size=96]`.
  * Short smoke: `npm run bench -- soak --seconds 20`.
  *
  * Herald (the production build, NODE_ENV=production, in its own process: soak-server.ts) on one port and one data
@@ -53,6 +53,8 @@ export interface SoakOptions {
   readonly mongo: boolean;
   readonly runtime: 'build' | 'tsx';
   readonly seed: number;
+  /** Node options for the server (space-separated), e.g. a small heap to tell a leak from garbage not yet collected. */
+  readonly nodeArgs: readonly string[];
 }
 
 function parse(argv: string[]): SoakOptions {
@@ -73,6 +75,7 @@ function parse(argv: string[]): SoakOptions {
       mongo: { type: 'boolean', default: false },
       runtime: { type: 'string', default: 'build' },
       seed: { type: 'string', default: '1' },
+      'node-args': { type: 'string', default: '' },
     },
     strict: true,
   });
@@ -97,6 +100,7 @@ function parse(argv: string[]): SoakOptions {
     mongo: values.mongo!,
     runtime: values.runtime,
     seed: int('seed', 0),
+    nodeArgs: String(values['node-args']).split(' ').filter(Boolean),
   };
 }
 
@@ -204,6 +208,7 @@ export async function main(argv: string[]): Promise<void> {
   const server = createSoakServer({
     port,
     distDir,
+    nodeArgs: options.nodeArgs,
     startedAt,
     sampleEveryMs: options.rssEverySeconds * 1000,
     metricsToken: METRICS_TOKEN,
