@@ -51,6 +51,8 @@ export interface SoakServerOptions {
   /** The run's start (performance-free wall clock), for sample times. */
   readonly startedAt: number;
   readonly onStderr?: (line: string) => void;
+  /** Longest wait for /ready after a start. @default 60000 */
+  readonly readyTimeoutMs?: number;
 }
 
 /** VmRSS of a live process in bytes, or undefined once it is gone. */
@@ -115,12 +117,12 @@ export function createSoakServer(options: SoakServerOptions): SoakServer {
         async () => {
           if (exited) throw new Error(`Herald exited during start-up: ${stderr.join('').slice(-2000)}`);
           try {
-            return (await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) })).ok;
+            return (await fetch(`${url}/ready`, { signal: AbortSignal.timeout(5000) })).ok;
           } catch {
             return false;
           }
         },
-        60_000,
+        options.readyTimeoutMs ?? 60_000,
         `Herald ready on port ${options.port}`,
       );
       sample();
