@@ -24,6 +24,7 @@ import { createHttpHandler, createRequestListener } from './transport/http.js';
 import { attachWebSocket } from './transport/ws.js';
 import { createSseHandler } from './transport/sse.js';
 import { createOperationRunner } from './transport/operation.js';
+import { createClientAddress } from './transport/client-address.js';
 import { openStores } from './store/open-store.js';
 import { createWebhooks, type Webhooks } from './webhooks/webhooks.js';
 import { createWebhookResolvers } from './graphql/resolvers/webhooks.js';
@@ -32,6 +33,9 @@ import { createAnalyticsResolvers } from './graphql/resolvers/analytics.js';
 import { useExport } from './transport/export.js';
 import { createLiveGroups } from './graphql/live-groups.js';
 import { createMaskError } from './graphql/errors.js';
+import { createNotifications, SHARED_STORE_POLL_MS, type Notifications } from './notifications/notifications.js';
+import type { NotificationEvents } from './notifications/model.js';
+import { createNotificationResolvers } from './graphql/resolvers/notifications.js';
 import type { GraphQLError } from 'graphql';
 
 export interface Herald {
@@ -41,6 +45,8 @@ export interface Herald {
   readonly webhooks: Webhooks;
   /** Analytics queries and `recordError` (failures for `event_errors`). */
   readonly analytics: Analytics;
+  /** Notification read state per reader. */
+  readonly notifications: Notifications;
   /** Starts listening; resolves with the base URL (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
   /**
@@ -57,7 +63,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
   const metrics = createMetrics({ token: config.metricsToken, production: config.env === 'production' });
   const stores = await openStores(config, logger);
   const store = metrics.timeStore(stores.events);
-  const { webhooks: webhookStore, revocations: revocationStore } = stores;
+  const { webhooks: webhookStore, revocations: revocationStore, readState: readStateStore } = stores;
   const analytics = createAnalytics({
     events: store,
     analytics: store.analytics,
@@ -65,8 +71,6 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     onRecordFailure: (error, dropped) => logger.warn({ err: error, dropped }, 'event_errors: failures not recorded'),
   });
   const bus = await openEventBus(config, logger);
-  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt, onHealthTransition: metrics.webhookHealthChanged });
-  metrics.observeWebhooks(webhooks);
   // Revocations end live sessions through the hub (made below): only after start-up, so `hub` is set by then.
   const revocations = createRevocations({
     store: revocationStore,
@@ -80,7 +84,40 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
   const cluster = config.redis
     ? (await import('./bus/redis-cluster.js')).createRedisCluster({ url: config.redis.url, instanceId: config.instanceId, sessions: sessionsView, logger })
     : createLocalCluster(config.instanceId, sessionsView);
-  const schema = buildSchema([eventResolvers, createStatsResolvers({ revocations, cluster }), createWebhookResolvers(webhooks.api), createAnalyticsResolvers(analytics)]);
+  // WHEN_OFFLINE presence shared between instances: an owner live on any of them gets no webhook.
+  const board = config.redis
+    ? (await import('./bus/redis-presence.js')).createRedisPresenceBoard({
+        url: config.redis.url,
+        instanceId: config.instanceId,
+        members: async () => (await cluster.instances()).map((i) => i.instanceId),
+        logger,
+      })
+    : undefined;
+  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt, onHealthTransition: metrics.webhookHealthChanged, board });
+  metrics.observeWebhooks(webhooks);
+  // Notifications are made of the hub's events; the hub is made below (it needs the schema), so it is read lazily.
+  const hubEvents: NotificationEvents = {
+    getEvent: (viewer, id) => hub.getEvent(viewer, id),
+    listEvents: (viewer, query, page) => hub.listEvents(viewer, query, page),
+    get position() {
+      return hub.position;
+    },
+  };
+  const notifications = createNotifications({
+    store: readStateStore,
+    events: hubEvents,
+    maxIds: config.notificationsMaxIds,
+    retentionDays: config.retentionDays,
+    pollMs: store.kind === 'mongodb' ? SHARED_STORE_POLL_MS : 0,
+    onError: (error) => logger.warn({ err: error }, 'notification read state could not be read; the next change retries'),
+  });
+  const schema = buildSchema([
+    eventResolvers,
+    createStatsResolvers({ revocations, cluster }),
+    createWebhookResolvers(webhooks.api),
+    createAnalyticsResolvers(analytics),
+    createNotificationResolvers(notifications),
+  ]);
   const hub = createHub({
     store,
     bus,
@@ -115,24 +152,31 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     plugins: [useExport({ store, verifier, logger })],
   });
   const runner = createOperationRunner({ yoga, groups, logger });
+  const clientAddress = createClientAddress(config.trustedProxies);
   const sse = createSseHandler({
     sessions: hub.connections,
     runner,
     verifier,
+    logger,
+    clientAddress,
+    cursors: hub.cursors,
     maxRequestBytes: config.limits.maxRequestBytes,
     heartbeatMs: config.sseHeartbeatMs,
     heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
   });
-  const server = createServer(createRequestListener(yoga, { maxRequestBytes: config.limits.maxRequestBytes, sse, metrics }));
+  const server = createServer(createRequestListener(yoga, { maxRequestBytes: config.limits.maxRequestBytes, logger, sse, metrics }));
   const ws = attachWebSocket({
     server,
     runner,
     hub,
     verifier,
     logger,
+    clientAddress,
     keepAliveMs: config.wsKeepAliveMs,
     heartbeatTimeoutMs: config.limits.heartbeatTimeoutMs,
     maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
+    maxPayloadBytes: config.limits.maxRequestBytes,
+    connectionInitWaitTimeoutMs: config.limits.connectionInitTimeoutMs,
   });
   const retention = (await store.ensureRetention?.(config.retentionDays))?.mode ?? 'purge';
   logger.info({ retentionDays: config.retentionDays, mode: retention }, 'event log retention');
@@ -151,6 +195,11 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     days: config.retentionDays,
     onError: (error) => logger.error({ err: error }, 'analytics retention purge failed'),
   });
+  const stopReadStateRetention = startRetention({
+    store: readStateStore,
+    days: config.retentionDays,
+    onError: (error) => logger.error({ err: error }, 'notification marks retention purge failed'),
+  });
 
   return {
     hub,
@@ -158,6 +207,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     server,
     webhooks,
     analytics,
+    notifications,
     async listen(port = config.port, host = config.host) {
       // Bus subscriptions made here run after the hub's router (presence for WHEN_OFFLINE endpoints).
       await webhooks.start({ hub, bus });
@@ -182,6 +232,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       const left = () => Math.max(0, deadline - Date.now());
       stopRetention();
       stopAnalyticsRetention();
+      stopReadStateRetention();
       revocations.stop();
       // No new connections; requests in flight (publishes) go on.
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -189,6 +240,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       hub.connections.closeAll(HeraldCloseCode.ServiceRestart, 'Service restart: reconnect and resume from your last cursor');
       await ws.close();
       sse.close();
+      notifications.stop();
       server.closeIdleConnections();
       const webhooksStopped = webhooks.stop(left());
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, left()).unref())]);
@@ -198,6 +250,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       hub.close();
       await bus.close();
       await cluster.close();
+      await board?.close();
       await webhookStore.close();
       await analytics.flushErrors();
       await store.close();

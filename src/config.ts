@@ -4,11 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { DEFAULT_SESSION_LIMITS } from './live/session-registry.js';
 import type { WebhookSettings } from './webhooks/webhooks.js';
 import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseRetrySchedule } from './webhooks/retry-schedule.js';
 
@@ -26,6 +26,15 @@ const parsedWith = <T>(parse: (spec: string) => T, defaultSpec: string) =>
       return z.NEVER;
     }
   });
+
+/** `10.0.0.1`, `::1`, `10.0.0.0/8`, `fd00::/8`. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -59,15 +68,43 @@ const EnvSchema = z.object({
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).max(15000).default(15000),
   /** graphql-ws ping interval. @default 12000 */
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(60000).default(12000),
+  /** On SIGTERM/SIGINT: how long in-flight requests and webhook attempts may take. @default 10000 */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** Bearer token `/metrics` requires (16+ characters). @default unset: open, off in production */
   METRICS_TOKEN: z.string().min(16).optional(),
+  /** Events per second one publishing token may publish; 0 = off. @default 2000 */
   PUBLISH_RATE_PER_TOKEN: z.coerce.number().int().min(0).max(1_000_000).default(2000),
+  /** Events a quiet publishing token may publish at once. @default 10000 */
   PUBLISH_BURST_PER_TOKEN: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** New live connections (WebSocket upgrades + SSE streams) per client IP per second; 0 = off. @default 50 */
+  CONNECTION_RATE_PER_IP: z.coerce.number().min(0).max(1_000_000).default(50),
+  /** New live connections a quiet client IP may open at once (a reconnect wave behind one NAT). @default 200 */
+  CONNECTION_BURST_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(200),
+  /**
+   * Proxies whose `X-Forwarded-For` names the client (comma-separated IPs or CIDRs, e.g. `10.0.0.0/8,::1`). Unset: the
+   * header is ignored and the client is the TCP peer. @default unset
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const list = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      for (const entry of list) {
+        if (!isAddressOrCidr(entry)) ctx.addIssue({ code: 'custom', message: `"${entry.slice(0, 60)}" is not an IP address or CIDR` });
+      }
+      return list;
+    }),
+  /** graphql-ws `subscribe` messages one connection may send per second; 0 = off. @default 10 */
+  SUBSCRIBE_RATE_PER_CONNECTION: z.coerce.number().min(0).max(1_000_000).default(10),
+  /** `subscribe` messages a quiet connection may send at once (a reconnect resubscribing everything). @default 100 */
+  SUBSCRIBE_BURST_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** Time allowed between opening a WebSocket and its `connection_init` (4408 after it). @default 10000 */
+  CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Serve GraphiQL at /graphql to browsers. @default true, false when NODE_ENV=production */
   GRAPHIQL: bool.optional(),
   /** "Did you mean …?" hints in validation errors. @default true, false when NODE_ENV=production */
   FIELD_SUGGESTIONS: bool.optional(),
-  /** Largest HTTP request body; larger ones get 413 before they are read. @default 1048576 (1 MiB) */
+  /** Largest HTTP request body (413 before it is read) and WebSocket message (close 1009). @default 1048576 (1 MiB) */
   MAX_REQUEST_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   /** Largest GraphQL document (the `query` text), over HTTP and WebSocket. @default 102400 (100 KB) */
   MAX_DOCUMENT_BYTES: z.coerce.number().int().min(256).max(10 * 1024 * 1024).default(100 * 1024),
@@ -90,17 +127,19 @@ const EnvSchema = z.object({
   /** Live subscriptions one WebSocket may hold at once. @default 100 */
   MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Live connections (WebSocket + SSE) this instance accepts. @default 10000 */
-  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_SESSION_LIMITS.maxConnections),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Live connections one user may hold on this instance. @default 20 */
-  MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_SESSION_LIMITS.maxConnectionsPerUser),
+  MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(20),
   /** Bytes queued for one connection before it is closed as too slow. @default 1048576 (1 MiB) */
-  SESSION_QUEUE_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(DEFAULT_SESSION_LIMITS.queueMaxBytes),
+  SESSION_QUEUE_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(1024 * 1024),
   /** Messages queued for one connection before it is closed as too slow. @default 1000 */
-  SESSION_QUEUE_MAX_MESSAGES: z.coerce.number().int().min(10).max(1_000_000).default(DEFAULT_SESSION_LIMITS.queueMaxMessages),
+  SESSION_QUEUE_MAX_MESSAGES: z.coerce.number().int().min(10).max(1_000_000).default(1000),
   /** A peer that answers no ping (WebSocket) or takes no heartbeat (SSE) this long is dropped. @default 60000 */
   HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   /** Answer introspection without a token (GraphiQL's schema explorer). @default true outside production */
   PUBLIC_INTROSPECTION: bool.optional(),
+  /** Most event ids one notification mutation (markNotificationsRead, …) may name; more is BAD_USER_INPUT. @default 100 */
+  NOTIFICATIONS_MAX_IDS: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Events replayed per store read when a subscription resumes. @default 500 */
   REPLAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   /** Live events buffered per subscription before it is closed as too slow. @default 10000 */
@@ -171,11 +210,15 @@ export interface Config {
   readonly publicIntrospection: boolean;
   readonly replayBatchSize: number;
   readonly subscriptionBuffer: number;
+  /** Most event ids one notification mutation may name (NOTIFICATIONS_MAX_IDS). */
+  readonly notificationsMaxIds: number;
   readonly webhooks: WebhookConfig;
   readonly limits: Limits;
+  /** Proxies whose `X-Forwarded-For` is believed (TRUSTED_PROXIES: IPs and CIDRs); empty: the TCP peer is the client. */
+  readonly trustedProxies: readonly string[];
 }
 
-/** Every limit on client input, each refused with a typed error (README, "Limits"). */
+/** Every limit on client input, each refused with a typed error (README, "Configuration" and "Errors"). */
 export interface Limits {
   readonly fieldSuggestions: boolean;
   readonly maxRequestBytes: number;
@@ -192,7 +235,51 @@ export interface Limits {
   readonly queueMaxBytes: number;
   readonly queueMaxMessages: number;
   readonly heartbeatTimeoutMs: number;
+  /** New live connections per client IP: per second (0 = off) and burst (CONNECTION_RATE_PER_IP, CONNECTION_BURST_PER_IP). */
+  readonly connectionRate: { readonly perSecond: number; readonly burst: number };
+  /** graphql-ws `subscribe` messages per connection: per second (0 = off) and burst (SUBSCRIBE_RATE_PER_CONNECTION, _BURST_). */
+  readonly subscribeRate: { readonly perSecond: number; readonly burst: number };
+  /** CONNECTION_INIT_TIMEOUT_MS */
+  readonly connectionInitTimeoutMs: number;
 }
+
+type Env = z.output<typeof EnvSchema>;
+
+/** The limits of a parsed environment. */
+function limitsOf(e: Env, production: boolean): Limits {
+  return {
+    fieldSuggestions: e.FIELD_SUGGESTIONS ?? !production,
+    maxRequestBytes: e.MAX_REQUEST_BYTES,
+    maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
+    maxTokens: e.MAX_TOKENS,
+    maxDepth: e.MAX_DEPTH,
+    maxAliases: e.MAX_ALIASES,
+    maxDirectives: e.MAX_DIRECTIVES,
+    maxCost: e.MAX_COST,
+    maxRowsPerRequest: e.MAX_ROWS_PER_REQUEST,
+    maxSubscriptionsPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    maxConnections: e.MAX_CONNECTIONS,
+    maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+    queueMaxBytes: e.SESSION_QUEUE_MAX_BYTES,
+    queueMaxMessages: e.SESSION_QUEUE_MAX_MESSAGES,
+    heartbeatTimeoutMs: e.HEARTBEAT_TIMEOUT_MS,
+    connectionRate: { perSecond: e.CONNECTION_RATE_PER_IP, burst: e.CONNECTION_BURST_PER_IP },
+    subscribeRate: { perSecond: e.SUBSCRIBE_RATE_PER_CONNECTION, burst: e.SUBSCRIBE_BURST_PER_CONNECTION },
+    connectionInitTimeoutMs: e.CONNECTION_INIT_TIMEOUT_MS,
+  };
+}
+
+/**
+ * Every option's default, as the schema applies it to an empty environment: what code that is not given a
+ * config (tests building a hub, embedders) falls back on, so no default is written a second time elsewhere.
+ */
+export const DEFAULTS: Env = EnvSchema.parse({});
+
+/** The limits with every default (development). */
+export const DEFAULT_LIMITS: Limits = limitsOf(DEFAULTS, false);
+
+/** The environment variables the schema reads (the README's configuration table lists each; a unit test checks). */
+export const ENV_OPTIONS = EnvSchema.shape;
 
 /** File under DATA_DIR holding the generated development secret, so `npm run token` can sign with it. */
 export const DEV_SECRET_FILE = '.dev-jwt-secret';
@@ -267,6 +354,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicIntrospection: e.PUBLIC_INTROSPECTION ?? !production,
     replayBatchSize: e.REPLAY_BATCH_SIZE,
     subscriptionBuffer: e.SUBSCRIPTION_BUFFER,
+    notificationsMaxIds: e.NOTIFICATIONS_MAX_IDS,
     webhooks: {
       retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
       allowHttp: e.WEBHOOK_ALLOW_HTTP,
@@ -276,23 +364,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disableAfterMs: e.WEBHOOK_DISABLE_AFTER,
       retryAfterCapMs: e.WEBHOOK_RETRY_AFTER_CAP,
     },
-    limits: {
-      fieldSuggestions: e.FIELD_SUGGESTIONS ?? !production,
-      maxRequestBytes: e.MAX_REQUEST_BYTES,
-      maxDocumentBytes: e.MAX_DOCUMENT_BYTES,
-      maxTokens: e.MAX_TOKENS,
-      maxDepth: e.MAX_DEPTH,
-      maxAliases: e.MAX_ALIASES,
-      maxDirectives: e.MAX_DIRECTIVES,
-      maxCost: e.MAX_COST,
-      maxRowsPerRequest: e.MAX_ROWS_PER_REQUEST,
-      maxSubscriptionsPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
-      maxConnections: e.MAX_CONNECTIONS,
-      maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
-      queueMaxBytes: e.SESSION_QUEUE_MAX_BYTES,
-      queueMaxMessages: e.SESSION_QUEUE_MAX_MESSAGES,
-      heartbeatTimeoutMs: e.HEARTBEAT_TIMEOUT_MS,
-    },
+    limits: limitsOf(e, production),
+    trustedProxies: e.TRUSTED_PROXIES,
   };
 }
 

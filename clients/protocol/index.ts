@@ -14,6 +14,11 @@ export enum HeraldCloseCode {
   SlowConsumer = 4030,
   /** Server -> Client: the session was closed on purpose (the user's sessions were revoked). */
   SessionRevoked = 4031,
+  /**
+   * Server -> Client: the connection kept sending `subscribe` messages over its budget (SUBSCRIBE_RATE_PER_CONNECTION)
+   * after RATE_LIMITED errors (100 refusals within 10 s); back off before reconnecting.
+   */
+  RateLimited = 4032,
 }
 
 /** The final SSE event (`event: error`) a stream ends with when the server closes it; `data` is JSON. */

@@ -3,7 +3,8 @@
  * a time, so an export of any size holds one page in memory. The HTTP route is src/transport/export.ts.
  */
 import type { EventStore } from '../events/event-store.js';
-import { encodeCursor, type HeraldEvent } from '../events/model.js';
+import type { HeraldEvent } from '../events/model.js';
+import type { CursorCodec } from '../events/cursor.js';
 
 export type ExportFormat = 'json' | 'ndjson' | 'csv';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'ndjson', 'csv'];
@@ -27,9 +28,9 @@ export interface ExportRecord {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
-export const toExportRecord = (event: HeraldEvent): ExportRecord => ({
+export const toExportRecord = (event: HeraldEvent, cursors: CursorCodec): ExportRecord => ({
   id: event.id,
-  cursor: encodeCursor(event.seq),
+  cursor: cursors.encode(event.seq),
   type: event.type,
   level: event.level,
   userId: event.userId,
@@ -84,14 +85,14 @@ export interface ExportEncoding {
   readonly tail: string;
 }
 
-export function exportEncoding(format: ExportFormat): ExportEncoding {
+export function exportEncoding(format: ExportFormat, cursors: CursorCodec): ExportEncoding {
   switch (format) {
     case 'csv':
       return {
         contentType: 'text/csv; charset=utf-8',
         extension: 'csv',
         head: `${CSV_COLUMNS.join(',')}\r\n`,
-        page: (events) => events.map((e) => csvRow(toExportRecord(e))).join(''),
+        page: (events) => events.map((e) => csvRow(toExportRecord(e, cursors))).join(''),
         tail: '',
       };
     case 'ndjson':
@@ -99,7 +100,7 @@ export function exportEncoding(format: ExportFormat): ExportEncoding {
         contentType: 'application/x-ndjson',
         extension: 'ndjson',
         head: '',
-        page: (events) => events.map((e) => `${JSON.stringify(toExportRecord(e))}\n`).join(''),
+        page: (events) => events.map((e) => `${JSON.stringify(toExportRecord(e, cursors))}\n`).join(''),
         tail: '',
       };
     case 'json':
@@ -107,7 +108,7 @@ export function exportEncoding(format: ExportFormat): ExportEncoding {
         contentType: 'application/json; charset=utf-8',
         extension: 'json',
         head: '[',
-        page: (events, first) => events.map((e, i) => `${first && i === 0 ? '\n' : ',\n'}${JSON.stringify(toExportRecord(e))}`).join(''),
+        page: (events, first) => events.map((e, i) => `${first && i === 0 ? '\n' : ',\n'}${JSON.stringify(toExportRecord(e, cursors))}`).join(''),
         tail: '\n]\n',
       };
   }

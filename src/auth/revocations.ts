@@ -5,6 +5,7 @@
  * `pollMs`. A token is refused when it was issued (`iat`) at or before the user's latest revocation; `iat` has
  * one-second resolution, so a token minted in the same second as the revocation is refused too.
  */
+import { DEFAULTS } from '../config.js';
 
 /** One user's latest revocation. */
 export interface Revocation {
@@ -52,7 +53,7 @@ const POLL_OVERLAP_MS = 5_000;
 export function createRevocations(options: RevocationsOptions): Revocations {
   const { store } = options;
   const pollMs = options.pollMs ?? 500;
-  const maxAge = options.maxTokenAgeMs ?? 86_400_000;
+  const maxAge = options.maxTokenAgeMs ?? DEFAULTS.JWT_MAX_AGE;
   const now = options.now ?? Date.now;
   const latest = new Map<string, number>();
   let timer: ReturnType<typeof setInterval> | undefined;

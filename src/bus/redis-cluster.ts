@@ -4,8 +4,8 @@
  * drops out when its key expires; one shutting down removes it. Redis errors make the view this instance alone
  * (logged once per window), never a failed `connectionStats`.
  */
-import { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { openSideConnection } from './redis-side-connection.js';
 import type { ClusterDirectory, InstanceConnections } from '../live/cluster.js';
 import type { ConnectionSnapshot, SessionRegistry } from '../live/session-registry.js';
 
@@ -28,22 +28,12 @@ interface Report {
   readonly seenAt: number;
 }
 
-const ERROR_WINDOW_MS = 30_000;
-
 export function createRedisCluster(options: RedisClusterOptions): ClusterDirectory {
   const prefix = options.prefix ?? 'herald';
   const reportMs = options.reportMs ?? 2000;
   const ttlMs = options.ttlMs ?? 6000;
   const key = `${prefix}:instance:${options.instanceId}`;
-  const redis = new Redis(options.url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(2000, 100 * 2 ** n) });
-  let lastError = 0;
-  const noteError = (error: unknown) => {
-    const now = Date.now();
-    if (now - lastError < ERROR_WINDOW_MS) return;
-    lastError = now;
-    options.logger.warn({ message: (error as Error).message }, 'cluster membership: Redis unavailable; connectionStats shows this instance only');
-  };
-  redis.on('error', noteError);
+  const { redis, noteError } = openSideConnection(options.url, options.logger, 'cluster membership: Redis unavailable; connectionStats shows this instance only');
 
   const self = (): InstanceConnections => ({ instanceId: options.instanceId, self: true, snapshot: options.sessions.snapshot(), seenAt: Date.now() });
   const report = () => {

@@ -52,6 +52,11 @@ export interface EventStore {
   /** Human-readable name for logs and health (`sqlite`, `mongodb`). */
   readonly kind: string;
   /**
+   * Names this log: chosen once when the log is created and kept for its life (across restarts, and shared by
+   * every instance writing it). Cursors carry it, so a cursor of another log is told apart (src/events/cursor.ts).
+   */
+  readonly epoch: string;
+  /**
    * Durably appends events in order and assigns each a `seq`. Resolves only once written.
    * Events whose idempotency key already exists are not written again: the stored one is returned.
    */

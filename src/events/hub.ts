@@ -13,15 +13,17 @@ import { createSessionRegistry, type SessionLimits, type SessionRegistry } from 
 import { openLiveFeed, type LiveFeed } from './stream.js';
 import { createSequencer, type Sequencer } from './sequencer.js';
 import { audienceOf, canSee, resolveTypes } from './visibility.js';
-import { CursorError, ForbiddenError } from '../errors.js';
+import { CursorError, ForbiddenError, ValidationError } from '../errors.js';
+import { createCursorCodec, type CursorCodec } from './cursor.js';
+import { DEFAULT_LIMITS, DEFAULTS } from '../config.js';
 
 export interface HubOptions {
   readonly store: EventStore;
   readonly bus: EventBus;
   readonly validator: PayloadValidator;
-  /** @default 500 */
+  /** Events per replay read. @default REPLAY_BATCH_SIZE's (config.ts) */
   readonly replayBatchSize?: number;
-  /** @default 10000 */
+  /** Live events buffered per subscription. @default SUBSCRIPTION_BUFFER's (config.ts) */
   readonly subscriptionBuffer?: number;
   /** Observers of committed events (webhook dispatcher, metrics). */
   readonly onCommitted?: (events: readonly HeraldEvent[]) => void;
@@ -29,7 +31,7 @@ export interface HubOptions {
   readonly onRejected?: PublisherOptions['onRejected'];
   /** @default Date.now */
   readonly now?: () => number;
-  /** Connection limits and per-session queue bounds (see SessionLimits for defaults). */
+  /** Connection limits and per-session queue bounds. @default the config's defaults (DEFAULT_LIMITS) */
   readonly sessions?: SessionLimits;
   /** How long a missing log position may hold back later events (see sequencer.ts). @default 250 */
   readonly holeWaitMs?: number;
@@ -51,7 +53,7 @@ export interface SubscriptionCounters {
   /** Subscriptions opened live (no cursor) and resumed from a cursor. */
   live: number;
   resumed: number;
-  /** Resumes refused: cursor beyond the log's head, or older than retention. */
+  /** Resumes refused: a cursor of another log or beyond this one's head, or older than retention. */
   cursorUnknown: number;
   cursorExpired: number;
 }
@@ -65,6 +67,14 @@ export interface Hub extends Publisher {
   /** Every live session of this instance (WebSocket and SSE). */
   readonly connections: SessionRegistry;
   readonly subscriptions: SubscriptionCounters;
+  /** Makes and reads this log's cursors. */
+  readonly cursors: CursorCodec;
+  /**
+   * Where a subscription resumes from a client's cursor (`argument` names where it came from in errors).
+   * Undefined for no cursor (live only).
+   * @throws ValidationError for a string that is no cursor; CursorError `CURSOR_UNKNOWN` for a cursor of another log
+   */
+  resumePoint(cursor: string | null | undefined, argument: string): LogPosition | undefined;
   /**
    * The viewer's events, live, optionally replaying the log after `afterSeq` first.
    * @throws CursorError when the log cannot resume from `afterSeq` (beyond its head, or purged by retention)
@@ -90,7 +100,7 @@ const DELIVERY_STATUS_TYPES = TRACKING_TYPES.filter((t) => getSpec(t).domain ===
 export function createHub(options: HubOptions): Hub {
   const { store, bus } = options;
   const router = createRouter();
-  const connections = createSessionRegistry(options.sessions);
+  const connections = createSessionRegistry(options.sessions ?? DEFAULT_LIMITS);
   const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, onRejected: options.onRejected, now: options.now, rate: options.publishRate });
   // Bus -> sequencer (log order, each once, gaps filled from the log) -> router. Until the log's head is known,
   // what the bus brings waits.
@@ -132,10 +142,24 @@ export function createHub(options: HubOptions): Hub {
   tailCheck?.unref?.();
   // A replay reads the log up to where live delivery stands; the router brings what comes after.
   const until = () => sequencer!.position;
-  const streamDefaults = { replayBatchSize: options.replayBatchSize, bufferLimit: options.subscriptionBuffer, until };
+  const streamDefaults = {
+    replayBatchSize: options.replayBatchSize ?? DEFAULTS.REPLAY_BATCH_SIZE,
+    bufferLimit: options.subscriptionBuffer ?? DEFAULTS.SUBSCRIPTION_BUFFER,
+    until,
+  };
 
   /** A resume must not be silent when it cannot be exact: the client is told to resynchronise. */
   const subscriptions: SubscriptionCounters = { live: 0, resumed: 0, cursorUnknown: 0, cursorExpired: 0 };
+  const cursors = createCursorCodec(store.epoch);
+
+  function resumePoint(cursor: string | null | undefined, argument: string): LogPosition | undefined {
+    if (cursor === null || cursor === undefined || cursor === '') return undefined;
+    const decoded = cursors.decode(cursor);
+    if (decoded.kind === 'position') return decoded.position;
+    if (decoded.kind === 'malformed') throw new ValidationError(`${argument}: ${JSON.stringify(cursor.slice(0, 40))} is not a cursor from this hub`, { details: { field: argument } });
+    subscriptions.cursorUnknown++;
+    throw new CursorError('CURSOR_UNKNOWN', `${argument}: this cursor comes from another event log (another Herald, a log since recreated, or a Herald before cursors named their log). Reload, then subscribe without a cursor`, { details: { field: argument } });
+  }
 
   async function checkResume(afterSeq: number | undefined): Promise<void> {
     if (afterSeq === undefined) {
@@ -145,12 +169,14 @@ export function createHub(options: HubOptions): Hub {
     const { oldest, head } = await store.bounds();
     if (afterSeq > head) {
       subscriptions.cursorUnknown++;
-      throw new CursorError('CURSOR_UNKNOWN', `Cursor ${afterSeq} is beyond the end of this event log: it comes from another log or from before a reset. Reload, then subscribe without a cursor`);
+      throw new CursorError('CURSOR_UNKNOWN', `Cursor ${cursors.encode(afterSeq)} is beyond the end of this event log: it comes from another log or from before a reset. Reload, then subscribe without a cursor`);
     }
     // Events after the cursor were purged by retention when the oldest one left is further on (or none is left).
     if (afterSeq < head && (oldest === null ? true : afterSeq < oldest - 1)) {
       subscriptions.cursorExpired++;
-      throw new CursorError('CURSOR_EXPIRED', `Cursor ${afterSeq} is older than the event log's retention: events after it are gone. Reload, then subscribe without a cursor`);
+      // `oldestCursor` resumes with everything still kept, for a client that would rather take a known gap.
+      const oldestCursor = cursors.encode(oldest === null ? head : oldest - 1);
+      throw new CursorError('CURSOR_EXPIRED', `Cursor ${cursors.encode(afterSeq)} is older than the event log's retention: events after it are gone. Reload, then subscribe without a cursor (or resume from oldestCursor, accepting the gap)`, { details: { oldestCursor } });
     }
     subscriptions.resumed++;
   }
@@ -161,6 +187,8 @@ export function createHub(options: HubOptions): Hub {
     router,
     connections,
     subscriptions,
+    cursors,
+    resumePoint,
     get position() {
       return sequencer?.position;
     },

@@ -51,17 +51,6 @@ export const positionOf = (event: HeraldEvent): LogPosition => event.seq as LogP
 /** Whether `event` comes after `position` (so a subscriber at `position` has not delivered it yet). */
 export const isAfter = (event: HeraldEvent, position: LogPosition): boolean => event.seq > position;
 
-/** An opaque resume position. Today the decimal `seq`; clients must not parse it. */
-export type Cursor = string;
-
-export const encodeCursor = (position: number): Cursor => String(position);
-
-/** Parses a cursor; `undefined` for anything that is not one. */
-export function decodeCursor(cursor: string): LogPosition | undefined {
-  if (!/^\d{1,15}$/.test(cursor)) return undefined;
-  return Number(cursor) as LogPosition;
-}
-
 /** Who is looking: derived from a verified token. */
 export interface Viewer {
   readonly userId: string;

@@ -31,10 +31,10 @@ export interface StreamOptions {
    * the log up to it and the router brings everything after it. Unbounded when not given.
    */
   readonly until?: () => LogPosition;
-  /** @default 500 */
-  readonly replayBatchSize?: number;
-  /** Events buffered before the subscription is ended as too slow. @default 10000 */
-  readonly bufferLimit?: number;
+  /** Events per replay read (REPLAY_BATCH_SIZE; its default is in config.ts). */
+  readonly replayBatchSize: number;
+  /** Events buffered before the subscription is ended as too slow (SUBSCRIPTION_BUFFER; default in config.ts). */
+  readonly bufferLimit: number;
   /** Called once when the stream ends for any reason. */
   readonly onClose?: () => void;
 }
@@ -114,7 +114,8 @@ class Feed implements LiveFeed, LiveSubscriber {
   push(event: HeraldEvent): void {
     const buffer = this.buffer;
     if (buffer) {
-      const limit = this.options?.bufferLimit ?? 10_000;
+      // A buffer exists only while the options are kept (before a sink, during the replay).
+      const limit = this.options!.bufferLimit;
       if (buffer.length >= limit) return this.fail(new SlowConsumerError(limit));
       buffer.push(event);
       return;
@@ -149,7 +150,7 @@ class Feed implements LiveFeed, LiveSubscriber {
     const options = this.options!;
     try {
       if (options.afterSeq !== undefined) {
-        const batch = options.replayBatchSize ?? 500;
+        const batch = options.replayBatchSize;
         for (;;) {
           const page = await options.store.list({ filter: options.filter, afterSeq: this.position, untilSeq: this.replayUntil, order: 'ASC', limit: batch });
           if (this.stopped) return;
@@ -185,7 +186,7 @@ class Feed implements LiveFeed, LiveSubscriber {
   next(): Promise<IteratorResult<HeraldEvent>> {
     if (this.sink && !this.pulled) throw new Error('LiveFeed: already attached in push mode');
     if (!this.pulled) {
-      const limit = this.options?.bufferLimit ?? 10_000;
+      const limit = this.options?.bufferLimit ?? 1; // no options: stopped, nothing more comes
       const queue = createPushIterator<HeraldEvent>({ limit, onOverflow: () => (this.stop(), new SlowConsumerError(limit)), onReturn: () => this.stop() });
       this.pulled = queue;
       void this.start({ deliver: (event) => queue.push(event), ready: () => queue.drained(), fail: (error) => queue.end(error) });

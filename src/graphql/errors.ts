@@ -25,7 +25,11 @@ function appErrorOf(error: unknown): AppError | undefined {
   return undefined;
 }
 
-export function createMaskError(logger: Logger): MaskError {
+/**
+ * @param logIdsOf the ids (request, session) a log line about this error carries, when the transport recorded them
+ * (transport/http.ts `useErrorLogIds`). @default none
+ */
+export function createMaskError(logger: Logger, logIdsOf?: (error: unknown) => Record<string, unknown> | undefined): MaskError {
   return (error, message) => {
     const app = appErrorOf(error);
     if (app) {
@@ -43,7 +47,8 @@ export function createMaskError(logger: Logger): MaskError {
     if (error instanceof GraphQLError && error.originalError instanceof GraphQLError) {
       return error.originalError;
     }
-    logger.error({ err: error instanceof GraphQLError ? (error.originalError ?? error) : error }, 'unexpected error in GraphQL operation');
+    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    logger.error({ ...logIdsOf?.(original), err: original }, 'unexpected error in GraphQL operation');
     return createGraphQLError(message, {
       path: error instanceof GraphQLError ? error.path : undefined,
       extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 500 } },
@@ -79,10 +84,12 @@ export function createYogaLogger(logger: Logger) {
       const ext = a instanceof GraphQLError ? (a.extensions as { code?: unknown; http?: { status?: number } }) : undefined;
       return ext !== undefined && (ext.code !== undefined || (ext.http?.status ?? 500) < 500);
     });
+  const isMasked = (args: unknown[]) => args.length === 1 && args[0] instanceof GraphQLError && args[0].originalError !== undefined;
   return {
     debug: (...args: unknown[]) => logger.debug(text(args)),
     info: (...args: unknown[]) => logger.info(text(args)),
     warn: (...args: unknown[]) => logger.warn(text(args)),
-    error: (...args: unknown[]) => (isClientError(args) ? logger.debug(text(args)) : logger.error(text(args))),
+    // An execution error Yoga reports after masking it was logged by the mask already, with the request's ids.
+    error: (...args: unknown[]) => (isClientError(args) || isMasked(args) ? logger.debug(text(args)) : logger.error(text(args))),
   };
 }

@@ -10,7 +10,8 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { isObjectType } from 'graphql';
 import { CATALOGUE, ROLES } from '../events/catalogue.js';
-import { encodeCursor, type HeraldEvent } from '../events/model.js';
+import type { HeraldEvent } from '../events/model.js';
+import type { GraphQLContext } from './context.js';
 import type { Resolvers } from './generated/resolvers-types.js';
 import { DateTimeScalar, JSONScalar } from './scalars.js';
 import { EVENT_FIELDS } from './payload-validator.js';
@@ -49,7 +50,7 @@ export function buildSchema(resolvers: readonly Resolvers[]): GraphQLSchema {
     const type = schema.getType(spec.graphqlType);
     if (!isObjectType(type)) throw new Error(`schema/ has no object type ${spec.graphqlType} for catalogue entry ${spec.type}`);
     for (const [name, field] of Object.entries(type.getFields())) {
-      if (name === 'cursor') field.resolve = (event: HeraldEvent) => encodeCursor(event.seq);
+      if (name === 'cursor') field.resolve = (event: HeraldEvent, _args: unknown, ctx: GraphQLContext) => ctx.hub.cursors.encode(event.seq);
       else if (!EVENT_FIELDS.has(name)) field.resolve = (event: HeraldEvent) => event.data[name] ?? null;
     }
   }

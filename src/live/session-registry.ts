@@ -3,27 +3,25 @@
  * "Close every session of user X" is one call; `connectionStats` is a snapshot of it.
  */
 import type { Role } from '../events/catalogue.js';
-import { ConnectionLimitError } from '../errors.js';
+import { ConnectionLimitError, RateLimitError } from '../errors.js';
+import { createRateLimiter } from '../events/rate-limiter.js';
 import { Session, type SessionOptions, type SessionTransport, type TransportKind } from './session.js';
 
+/** The registry's limits; config.ts holds each default, next to its environment variable (named here). */
 export interface SessionLimits {
-  /** Sessions this instance accepts. @default 10000 (MAX_CONNECTIONS) */
+  /** Sessions this instance accepts (MAX_CONNECTIONS). */
   readonly maxConnections: number;
-  /** Sessions one user may hold on this instance. @default 20 (MAX_CONNECTIONS_PER_USER) */
+  /** Sessions one user may hold on this instance (MAX_CONNECTIONS_PER_USER). */
   readonly maxConnectionsPerUser: number;
-  /** @default 1048576 (SESSION_QUEUE_MAX_BYTES) */
+  /** SESSION_QUEUE_MAX_BYTES */
   readonly queueMaxBytes: number;
-  /** @default 1000 (SESSION_QUEUE_MAX_MESSAGES) */
+  /** SESSION_QUEUE_MAX_MESSAGES */
   readonly queueMaxMessages: number;
+  /** New connections per client address (CONNECTION_RATE_PER_IP, 0 = off; CONNECTION_BURST_PER_IP). */
+  readonly connectionRate: { readonly perSecond: number; readonly burst: number };
+  /** `subscribe` messages per session (SUBSCRIBE_RATE_PER_CONNECTION, 0 = off; SUBSCRIBE_BURST_PER_CONNECTION). */
+  readonly subscribeRate: { readonly perSecond: number; readonly burst: number };
 }
-
-/** The defaults, written once: config.ts applies them to the environment variables named above. */
-export const DEFAULT_SESSION_LIMITS: SessionLimits = {
-  maxConnections: 10_000,
-  maxConnectionsPerUser: 20,
-  queueMaxBytes: 1024 * 1024,
-  queueMaxMessages: 1000,
-};
 
 export interface ConnectionSnapshot {
   readonly total: number;
@@ -37,13 +35,22 @@ export interface SessionCounters {
   opened: number;
   /** Closes by close code (1006: the peer went away; 4030: too slow; 4401: token expired or revoked; …). */
   readonly closedByCode: Map<number, number>;
-  /** Opens refused by `MAX_CONNECTIONS` (instance) or `MAX_CONNECTIONS_PER_USER` (user). */
-  readonly refused: { instance: number; user: number };
+  /**
+   * Refusals by limit: opens refused by `MAX_CONNECTIONS` (instance) or `MAX_CONNECTIONS_PER_USER` (user), connection
+   * attempts over `CONNECTION_RATE_PER_IP` (connectionRate), `subscribe` messages over `SUBSCRIBE_RATE_PER_CONNECTION`
+   * (subscribeRate).
+   */
+  readonly refused: { instance: number; user: number; connectionRate: number; subscribeRate: number };
   /** Frames handed to session writers. */
   framesSent: number;
 }
 
 export interface SessionRegistry {
+  /**
+   * Counts one connection attempt of a client address (client-address.ts) before anything else is done for it.
+   * @throws RateLimitError (429, with when to retry) over CONNECTION_RATE_PER_IP
+   */
+  admit(clientAddress: string): void;
   /**
    * Opens a session for a verified viewer.
    * @throws ConnectionLimitError (503 instance full, 429 this user has too many) — nothing is opened
@@ -66,7 +73,7 @@ type Bucket = Session | Session[];
 const list = (bucket: Bucket | undefined): Session[] => (bucket === undefined ? [] : Array.isArray(bucket) ? [...bucket] : [bucket]);
 const count = (bucket: Bucket | undefined): number => (bucket === undefined ? 0 : Array.isArray(bucket) ? bucket.length : 1);
 
-export function createSessionRegistry(limits: SessionLimits = DEFAULT_SESSION_LIMITS): SessionRegistry {
+export function createSessionRegistry(limits: SessionLimits): SessionRegistry {
   // A user's sessions: the session itself, or an array once there are several (most users hold one).
   const byUser = new Map<string, Bucket>();
   const byRole = new Map<Role, Set<Session>>();
@@ -74,7 +81,10 @@ export function createSessionRegistry(limits: SessionLimits = DEFAULT_SESSION_LI
   const queue = { maxBytes: limits.queueMaxBytes, maxMessages: limits.queueMaxMessages };
   let nextId = 1;
   let size = 0;
-  const counters: SessionCounters = { opened: 0, closedByCode: new Map(), refused: { instance: 0, user: 0 }, framesSent: 0 };
+  const counters: SessionCounters = { opened: 0, closedByCode: new Map(), refused: { instance: 0, user: 0, connectionRate: 0, subscribeRate: 0 }, framesSent: 0 };
+  const { connectionRate, subscribeRate } = limits;
+  const arrivals = connectionRate.perSecond > 0 ? createRateLimiter({ ratePerSecond: connectionRate.perSecond, burst: connectionRate.burst }) : undefined;
+  const subscribes = subscribeRate.perSecond > 0 ? { ...subscribeRate, refused: counters.refused } : undefined;
   /** Sessions whose token expires, checked by one sweep for all instead of a timer each. */
   const expiring = new Set<Session>();
   let sweep: ReturnType<typeof setInterval> | undefined;
@@ -109,6 +119,12 @@ export function createSessionRegistry(limits: SessionLimits = DEFAULT_SESSION_LI
       return size;
     },
     counters,
+    admit(clientAddress) {
+      const waitMs = arrivals?.take(clientAddress) ?? 0;
+      if (waitMs === 0) return;
+      counters.refused.connectionRate++;
+      throw new RateLimitError(`Too many new connections from this address: more than ${connectionRate.perSecond}/s (CONNECTION_RATE_PER_IP); retry after the delay`, waitMs);
+    },
     open(viewer, transport, codes) {
       if (size >= limits.maxConnections) {
         counters.refused.instance++;
@@ -119,7 +135,7 @@ export function createSessionRegistry(limits: SessionLimits = DEFAULT_SESSION_LI
         counters.refused.user++;
         throw new ConnectionLimitError(429, `User already holds ${limits.maxConnectionsPerUser} connections (MAX_CONNECTIONS_PER_USER); close one first`);
       }
-      const session = new Session({ id: nextId++, viewer, transport, queue, codes, onClosed: remove, counters });
+      const session = new Session({ id: nextId++, viewer, transport, queue, codes, onClosed: remove, counters, subscribeRate: subscribes });
       size++;
       counters.opened++;
       if (mine === undefined) byUser.set(viewer.userId, session);

@@ -27,12 +27,21 @@ export interface SessionOptions {
   readonly transport: SessionTransport;
   readonly queue: { readonly maxBytes: number; readonly maxMessages: number };
   /** Close codes this session uses for its own reasons (transport-independent numbers). */
-  readonly codes: { readonly tokenExpired: number; readonly slowConsumer: number };
+  readonly codes: { readonly tokenExpired: number; readonly slowConsumer: number; readonly rateLimited?: number };
+  /** The budget of `subscribe` messages (SUBSCRIBE_RATE_PER_CONNECTION, _BURST_), and where refusals are counted; unset: none. */
+  readonly subscribeRate?: { readonly perSecond: number; readonly burst: number; readonly refused: { subscribeRate: number } };
   /** Called once, after the session closed, with the close code. */
   readonly onClosed: (session: Session, code: number) => void;
   /** Where sent frames are counted (the registry's). */
   readonly counters?: { framesSent: number };
 }
+
+/**
+ * A session refused this many `subscribe` messages within ABUSE_WINDOW_MS is closed (`codes.rateLimited`): a client
+ * that ignores RATE_LIMITED answers is not served one error frame per message forever.
+ */
+export const SUBSCRIBE_REFUSALS_BEFORE_CLOSE = 100;
+const ABUSE_WINDOW_MS = 10_000;
 
 export class Session {
   readonly id: number;
@@ -47,6 +56,12 @@ export class Session {
   readonly #codes: SessionOptions['codes'];
   readonly #onClosed: SessionOptions['onClosed'];
   readonly #counters: { framesSent: number };
+  readonly #subscribeRate: SessionOptions['subscribeRate'];
+  // The subscribe token bucket (tokens, last refill) and the refusals of the current abuse window.
+  #subscribeTokens = 0;
+  #subscribeAt = 0;
+  #refusals = 0;
+  #refusalsSince = 0;
 
   constructor(options: SessionOptions) {
     this.id = options.id;
@@ -56,12 +71,38 @@ export class Session {
     this.#codes = options.codes;
     this.#counters = options.counters ?? { framesSent: 0 };
     this.expiresAt = options.viewer.expiresAt;
+    this.#subscribeRate = options.subscribeRate;
+    this.#subscribeTokens = options.subscribeRate?.burst ?? 0;
     this.writer = new SessionWriter(options.transport, options.queue, this);
   }
 
   /** The writer's call when a bound is passed (see SessionWriter). */
   overflowed(): void {
     this.close(this.#codes.slowConsumer, 'Too slow: the send queue is full; reconnect and resume from your last cursor');
+  }
+
+  /**
+   * Spends one `subscribe` of the session's budget: 0 when admitted, else the milliseconds until one is there. Past
+   * SUBSCRIBE_REFUSALS_BEFORE_CLOSE refusals within 10 s the session is closed (`codes.rateLimited`) as well.
+   */
+  admitSubscribe(now = Date.now()): number {
+    const rate = this.#subscribeRate;
+    if (!rate) return 0;
+    this.#subscribeTokens = Math.min(rate.burst, this.#subscribeTokens + ((now - this.#subscribeAt) / 1000) * rate.perSecond);
+    this.#subscribeAt = now;
+    if (this.#subscribeTokens >= 1) {
+      this.#subscribeTokens -= 1;
+      return 0;
+    }
+    rate.refused.subscribeRate++;
+    if (now - this.#refusalsSince > ABUSE_WINDOW_MS) {
+      this.#refusalsSince = now;
+      this.#refusals = 0;
+    }
+    if (++this.#refusals >= SUBSCRIBE_REFUSALS_BEFORE_CLOSE && this.#codes.rateLimited !== undefined) {
+      this.close(this.#codes.rateLimited, `Rate limited: ${this.#refusals} subscribes refused within ${ABUSE_WINDOW_MS / 1000} s (SUBSCRIBE_RATE_PER_CONNECTION); back off before reconnecting`);
+    }
+    return Math.ceil(((1 - this.#subscribeTokens) / rate.perSecond) * 1000);
   }
 
   /** Closes the session if its token has expired by `now`; the registry's sweep calls it. */

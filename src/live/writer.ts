@@ -20,11 +20,11 @@ export interface FrameSink {
 }
 
 export interface WriterOptions {
-  /** Bytes queued before the session is closed as too slow. @default 1048576 (SESSION_QUEUE_MAX_BYTES) */
+  /** Bytes queued before the session is closed as too slow (SESSION_QUEUE_MAX_BYTES; default in config.ts). */
   readonly maxBytes: number;
-  /** Frames queued before the session is closed as too slow. @default 1000 (SESSION_QUEUE_MAX_MESSAGES) */
+  /** Frames queued before the session is closed as too slow (SESSION_QUEUE_MAX_MESSAGES; default in config.ts). */
   readonly maxMessages: number;
-  /** Socket buffer above which frames wait in the queue. @default 65536 */
+  /** Socket buffer above which frames wait in the queue. @default HIGH_WATER_BYTES (64 KiB) */
   readonly highWaterBytes?: number;
 }
 
@@ -32,6 +32,9 @@ export interface WriterOptions {
 export interface OverflowListener {
   overflowed(): void;
 }
+
+/** Socket buffer above which frames wait in the writer's queue, unless the options say otherwise. */
+export const HIGH_WATER_BYTES = 65_536;
 
 interface Queued {
   frame: Frame;
@@ -72,7 +75,7 @@ export class SessionWriter {
 
   send(frame: Frame, collapseKey?: string): void {
     if (this.#dead) return;
-    if (this.queued === 0 && this.sink.bufferedBytes() < (this.options.highWaterBytes ?? 65_536)) {
+    if (this.queued === 0 && this.sink.bufferedBytes() < (this.options.highWaterBytes ?? HIGH_WATER_BYTES)) {
       this.sink.write(frame);
       return;
     }
@@ -102,7 +105,7 @@ export class SessionWriter {
   /** Writes queued frames while the socket keeps up; waits for the next drain otherwise. */
   flush(): void {
     this.#waiting = false;
-    const highWater = this.options.highWaterBytes ?? 65_536;
+    const highWater = this.options.highWaterBytes ?? HIGH_WATER_BYTES;
     while (!this.#dead && this.#head < this.#queue.length && this.sink.bufferedBytes() < highWater) {
       const entry = this.#queue[this.#head]!;
       this.#queue[this.#head++] = undefined as never;

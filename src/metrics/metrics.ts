@@ -97,9 +97,11 @@ export function createMetrics(options: MetricsOptions): Metrics {
   totals('herald_session_closes_total', 'Sessions closed, by close code (1006 peer gone, 1012 restart, 4030 too slow, 4401 expired or revoked, 4031 closed by an admin)', ['code'], (set) => {
     for (const [code, n] of hub?.connections.counters.closedByCode ?? []) set({ code: String(code) }, n);
   });
-  totals('herald_connections_refused_total', 'Connections refused by a limit (MAX_CONNECTIONS: instance, MAX_CONNECTIONS_PER_USER: user)', ['limit'], (set) => {
+  totals('herald_connections_refused_total', 'Connections and subscribes refused by a limit (MAX_CONNECTIONS: instance, MAX_CONNECTIONS_PER_USER: user, CONNECTION_RATE_PER_IP: connection_rate, SUBSCRIBE_RATE_PER_CONNECTION: subscribe_rate)', ['limit'], (set) => {
     set({ limit: 'instance' }, hub?.connections.counters.refused.instance ?? 0);
     set({ limit: 'user' }, hub?.connections.counters.refused.user ?? 0);
+    set({ limit: 'connection_rate' }, hub?.connections.counters.refused.connectionRate ?? 0);
+    set({ limit: 'subscribe_rate' }, hub?.connections.counters.refused.subscribeRate ?? 0);
   });
   totals('herald_frames_sent_total', 'Frames handed to session writers (events, acks, errors)', [], (set) => set({}, hub?.connections.counters.framesSent ?? 0));
   totals('herald_subscriptions_total', 'Subscriptions started, by outcome (live, resumed from a cursor, refused cursor)', ['outcome'], (set) => {

@@ -8,6 +8,8 @@ import { createSqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { createSqliteWebhookStoreBeside } from './sqlite/sqlite-webhook-store.js';
 import { createSqliteRevocationStore } from './sqlite/sqlite-revocation-store.js';
 import type { RevocationStore } from '../auth/revocations.js';
+import type { ReadStateStore } from '../notifications/read-state-store.js';
+import { createSqliteReadStateStore } from './sqlite/sqlite-read-state-store.js';
 
 /** The stores of one Herald, on one database. */
 export interface Stores {
@@ -16,6 +18,8 @@ export interface Stores {
   readonly webhooks: WebhookStore;
   /** Session revocations, shared by every instance on this database. */
   readonly revocations: RevocationStore;
+  /** Notification read state per reader, shared by every instance on this database. */
+  readonly readState: ReadStateStore;
 }
 
 /** The event store (see `openStore`) and the webhook store on the same database. */
@@ -26,11 +30,17 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     if (events.kind === 'mongodb') {
       const { createMongoWebhookStore } = await import('./mongo/mongo-webhook-store.js');
       const { createMongoRevocationStore } = await import('./mongo/mongo-revocation-store.js');
+      const { createMongoReadStateStore } = await import('./mongo/mongo-read-state-store.js');
       const mongo = db as import('mongodb').Db;
-      return { events, webhooks: await createMongoWebhookStore({ db: mongo }), revocations: await createMongoRevocationStore(mongo) };
+      return {
+        events,
+        webhooks: await createMongoWebhookStore({ db: mongo }),
+        revocations: await createMongoRevocationStore(mongo),
+        readState: await createMongoReadStateStore(mongo),
+      };
     }
     const sqlite = db as import('better-sqlite3').Database;
-    return { events, webhooks: createSqliteWebhookStoreBeside(sqlite), revocations: createSqliteRevocationStore(sqlite) };
+    return { events, webhooks: createSqliteWebhookStoreBeside(sqlite), revocations: createSqliteRevocationStore(sqlite), readState: createSqliteReadStateStore(sqlite) };
   } catch (error) {
     await events.close();
     throw error;

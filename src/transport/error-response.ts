@@ -1,7 +1,7 @@
 /**
  * The one shape of an error answered outside GraphQL execution (authentication, a malformed or oversized request,
  * a connection limit, `/metrics`): `{ "errors": [{ "message", "extensions": { "code", ...details } }] }`, with the
- * HTTP status, and `WWW-Authenticate: Bearer` on 401.
+ * HTTP status, `WWW-Authenticate: Bearer` on 401 and `Retry-After` when the error says when to retry (429).
  */
 import type { ServerResponse } from 'node:http';
 
@@ -21,6 +21,7 @@ export function errorHeaders(error: ErrorAnswer, body: string, extra: Record<str
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     ...(error.status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
+    ...(typeof error.details?.['retryAfterSeconds'] === 'number' ? { 'retry-after': String(error.details['retryAfterSeconds']) } : {}),
     ...extra,
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { Plugin } from 'graphql-yoga';
 import type { EventStore } from '../events/event-store.js';
+import { createCursorCodec } from '../events/cursor.js';
 import type { HeraldEvent } from '../events/model.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { Logger } from '../log.js';
@@ -67,6 +68,7 @@ export function useExport(options: ExportOptions): Plugin {
   const path = options.path ?? '/export';
   const now = options.now ?? Date.now;
   const { store, verifier, logger } = options;
+  const cursors = createCursorCodec(store.epoch);
 
   return {
     async onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
@@ -92,7 +94,7 @@ export function useExport(options: ExportOptions): Plugin {
         return;
       }
 
-      const encoding = exportEncoding(params.format);
+      const encoding = exportEncoding(params.format, cursors);
       const encoder = new TextEncoder();
       let isFirst = true;
       let done = false;

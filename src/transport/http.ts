@@ -18,9 +18,11 @@ import type { Limits } from '../config.js';
 import type { AppError } from '../errors.js';
 import { useGraphiQLPage } from './graphiql.js';
 import { isIntrospectionOnly, missingCredentials, useAuthentication } from './auth.js';
-import type { LiveExtra } from './operation.js';
 import type { SseHandler } from './sse.js';
 import { errorBody, errorHeaders, writeError } from './error-response.js';
+import { requestIdOf } from './request-id.js';
+import { logIdsOf, type LiveExtra } from './operation.js';
+import { createLogThrottle } from './log-throttle.js';
 
 export interface HttpOptions {
   readonly schema: GraphQLSchema;
@@ -90,9 +92,33 @@ function errorResponse(error: AppError, fetchAPI: { Response: typeof Response })
 
 export type HttpHandler = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
 
+/**
+ * Remembers which request (and live session) each unexpected error of an execution came from, before Yoga's masking
+ * (registered after every plugin) logs it: that log line then carries the ids. Errors are keys of a WeakMap, so
+ * nothing outlives them.
+ */
+function useErrorLogIds(): { plugin: Plugin; idsOf(error: unknown): Record<string, unknown> | undefined } {
+  const ids = new WeakMap<object, Record<string, unknown>>();
+  const plugin: Plugin = {
+    onExecute({ args }) {
+      return {
+        onExecuteDone({ result }) {
+          const errors = (result as { errors?: readonly Error[] }).errors;
+          if (!errors?.length) return;
+          const context = args.contextValue as { req?: IncomingMessage; extra?: LiveExtra };
+          const found = context.req ? { requestId: requestIdOf(context.req) } : logIdsOf(context.extra);
+          for (const error of errors) ids.set((error as { originalError?: Error }).originalError ?? error, found);
+        },
+      };
+    },
+  };
+  return { plugin, idsOf: (error) => (typeof error === 'object' && error !== null ? ids.get(error) : undefined) };
+}
+
 export function createHttpHandler(options: HttpOptions): HttpHandler {
   const { hub, verifier, logger, limits } = options;
   const auth = useAuthentication({ verifier, publicIntrospection: options.publicIntrospection, reject: errorResponse });
+  const errorLogIds = useErrorLogIds();
 
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema: options.schema,
@@ -103,7 +129,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
     // Served by useGraphiQLPage (rendered and compressed once, cacheable) when enabled.
     graphiql: false,
     parserAndValidationCache: { documentCache: documentCache(), errorCache: documentCache() },
-    maskedErrors: { maskError: createMaskError(logger) },
+    maskedErrors: { maskError: createMaskError(logger, errorLogIds.idsOf) },
     logging: createYogaLogger(logger),
     plugins: [
       useHealth(hub, options.isDraining ?? (() => false)),
@@ -111,6 +137,7 @@ export function createHttpHandler(options: HttpOptions): HttpHandler {
       auth.plugin,
       ...documentLimitPlugins(limits),
       useLiveCapture(),
+      errorLogIds.plugin,
       ...(options.plugins ?? []),
     ],
     context: async (initial): Promise<GraphQLContext> => {
@@ -142,6 +169,7 @@ function toHttpError(error: AppError) {
 export interface RequestListenerOptions {
   /** MAX_REQUEST_BYTES */
   readonly maxRequestBytes: number;
+  readonly logger: Logger;
   /** SSE requests at the GraphQL endpoint go here instead of Yoga. */
   readonly sse: SseHandler;
   /** `GET /metrics` (Prometheus). */
@@ -149,27 +177,30 @@ export interface RequestListenerOptions {
 }
 
 /**
- * Node's request listener: refuses bodies over `maxRequestBytes` with 413 before anything buffers them,
- * and bodies of unknown length (chunked) with 411, since their size is only known once read; then SSE
- * streams to sse.ts and everything else to Yoga.
+ * Node's request listener: gives the request its id (`X-Request-Id`, request-id.ts), refuses bodies over
+ * `maxRequestBytes` with 413 before anything buffers them, and bodies of unknown length (chunked) with 411, since
+ * their size is only known once read; then SSE streams to sse.ts and everything else to Yoga.
  */
 export function createRequestListener(handler: HttpHandler, options: RequestListenerOptions) {
   const { maxRequestBytes, sse, metrics } = options;
+  const refusals = createLogThrottle(options.logger, 'HTTP requests refused before they were read');
+  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string) => {
+    refusals.note({ requestId: requestIdOf(req), status, code });
+    // The body is not read: close the connection rather than drain it.
+    writeError(res, { status, code, message }, { connection: 'close' });
+  };
   return (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('x-request-id', requestIdOf(req));
     if (metrics && req.method === 'GET' && req.url === '/metrics') return void metrics.serve(req, res);
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] !== undefined) {
-      return refuse(res, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header');
+      return refuse(req, res, 411, 'LENGTH_REQUIRED', 'Send the request body with a Content-Length header');
     }
     if (Number(length ?? 0) > maxRequestBytes) {
-      return refuse(res, 413, 'REQUEST_TOO_LARGE', `Request body is larger than ${maxRequestBytes} bytes (MAX_REQUEST_BYTES)`);
+      return refuse(req, res, 413, 'REQUEST_TOO_LARGE', `Request body is larger than ${maxRequestBytes} bytes (MAX_REQUEST_BYTES)`);
     }
     if (sse.accepts(req)) return void sse.handle(req, res);
     void handler(req, res);
   };
 }
 
-function refuse(res: ServerResponse, status: number, code: string, message: string) {
-  // The body is not read: close the connection rather than drain it.
-  writeError(res, { status, code, message }, { connection: 'close' });
-}

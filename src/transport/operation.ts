@@ -21,7 +21,14 @@ export interface LiveExtra {
   readonly transport: 'websocket' | 'sse';
   /** `Last-Event-ID` of a reconnecting EventSource. */
   readonly lastEventId?: string;
+  /** For log lines about the operation: the request (upgrade or SSE) and session it belongs to. */
+  readonly requestId?: string;
+  readonly sessionId?: number;
 }
+
+/** The ids a log line about an operation carries. */
+export const logIdsOf = (extra: Pick<LiveExtra, 'requestId' | 'sessionId'> | undefined): Record<string, unknown> =>
+  extra ? { requestId: extra.requestId, sessionId: extra.sessionId } : {};
 
 export interface OperationParams {
   readonly query: string;
@@ -57,7 +64,8 @@ export interface OperationRunner {
   /** Releases an outcome nobody will consume (the client left during setup). */
   dispose(outcome: OperationOutcome): void;
   /** Known errors keep their code; anything else is logged once and masked. */
-  clientError(error: unknown): GraphQLError;
+  /** The error as a client may see it; an unexpected one is logged once (with `ids`) and masked. */
+  clientError(error: unknown, ids?: Record<string, unknown>): GraphQLError;
 }
 
 const isAsyncIterable = (value: unknown): value is AsyncIterableIterator<ExecutionResult> =>
@@ -66,10 +74,10 @@ const isAsyncIterable = (value: unknown): value is AsyncIterableIterator<Executi
 export function createOperationRunner(options: OperationRunnerOptions): OperationRunner {
   const { yoga, groups, logger } = options;
 
-  function clientError(error: unknown): GraphQLError {
+  function clientError(error: unknown, ids?: Record<string, unknown>): GraphQLError {
     if (isAppError(error)) return toGraphQLError(error);
     if (error instanceof GraphQLError) return error;
-    logger.error({ err: error }, 'unexpected error in a live operation');
+    logger.error({ ...ids, err: error }, 'unexpected error in a live operation');
     return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   }
 
@@ -82,7 +90,7 @@ export function createOperationRunner(options: OperationRunnerOptions): Operatio
       try {
         document = enveloped.parse(params.query);
       } catch (error) {
-        return refused([clientError(error)]);
+        return refused([clientError(error, logIdsOf(extra))]);
       }
       const errors = enveloped.validate(enveloped.schema, document);
       if (errors.length) return refused(errors);
@@ -111,7 +119,7 @@ export function createOperationRunner(options: OperationRunnerOptions): Operatio
       }
       return { kind: 'stream', results: result, state };
     } catch (error) {
-      return refused([clientError(error)]);
+      return refused([clientError(error, logIdsOf(extra))]);
     }
   }
 

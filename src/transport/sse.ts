@@ -24,26 +24,37 @@ import type { FeedSink, LiveFeed } from '../events/stream.js';
 import type { LiveGroup } from '../graphql/live-groups.js';
 import type { Frame } from '../live/writer.js';
 import { collapseKey } from '../live/collapse.js';
-import { encodeCursor, type HeraldEvent } from '../events/model.js';
+import type { HeraldEvent } from '../events/model.js';
+import type { CursorCodec } from '../events/cursor.js';
 import { isAppError, RequestError, type AppError } from '../errors.js';
 import { serializeResult } from '../graphql/serialize.js';
 import { splice } from '../graphql/live-groups.js';
 import { missingCredentials } from './auth.js';
 import { writeError } from './error-response.js';
 import type { OperationOutcome, OperationParams, OperationRunner } from './operation.js';
+import type { ClientAddressOf } from './client-address.js';
+import type { Logger } from '../log.js';
+import { createLogThrottle } from './log-throttle.js';
+import { requestIdOf } from './request-id.js';
 
 export interface SseOptions {
   readonly sessions: SessionRegistry;
   readonly runner: OperationRunner;
   readonly verifier: TokenVerifier;
+  readonly logger: Logger;
+  /** The client of a request, for CONNECTION_RATE_PER_IP (client-address.ts). */
+  readonly clientAddress: ClientAddressOf;
+  /** The log's cursors, for each event's `id:` line. */
+  readonly cursors: CursorCodec;
+  // The limits come from the config (each default is written there, next to its variable).
   /** Largest request body read (MAX_REQUEST_BYTES). */
   readonly maxRequestBytes: number;
   /** @default '/graphql' */
   readonly endpoint?: string;
-  /** Idle interval between heartbeat comments. @default 15000 */
-  readonly heartbeatMs?: number;
-  /** A stream whose peer takes nothing this long is dropped. @default 60000 */
-  readonly heartbeatTimeoutMs?: number;
+  /** Idle interval between heartbeat comments (SSE_HEARTBEAT_MS). */
+  readonly heartbeatMs: number;
+  /** A stream whose peer takes nothing this long is dropped (HEARTBEAT_TIMEOUT_MS). */
+  readonly heartbeatTimeoutMs: number;
   /** How long a stream the server ended may take to flush its last bytes before its socket is cut. @default 10000 */
   readonly closeGraceMs?: number;
 }
@@ -67,7 +78,8 @@ const HEARTBEAT = Buffer.from(': heartbeat\n\n');
 const COMPLETE_FRAME = Buffer.from('event: complete\ndata:\n\n');
 const BLANK_LINE = Buffer.from('\n\n');
 /** An event's SSE frame has no per-stream part: a group builds it once and every stream writes the same bytes. */
-const sseFrame = (body: Buffer, event: HeraldEvent) => splice(Buffer.from(`id: ${encodeCursor(event.seq)}\nevent: next\ndata: `), body, BLANK_LINE);
+const sseFrameOf = (cursors: CursorCodec) => (body: Buffer, event: HeraldEvent) =>
+  splice(Buffer.from(`id: ${cursors.encode(event.seq)}\nevent: next\ndata: `), body, BLANK_LINE);
 const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer } as const;
 const STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -186,7 +198,7 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
   constructor(
     readonly res: StreamResponse,
     readonly clock: Clock,
-    private readonly owner: { streams: Set<SseStream>; closeGraceMs: number },
+    private readonly owner: { streams: Set<SseStream>; closeGraceMs: number; logger: Logger; frame: (body: Buffer, event: HeraldEvent) => Buffer },
   ) {
     this.writeAt = this.progressAt = clock.now;
     res[STREAM] = this;
@@ -217,7 +229,7 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
 
   deliver(event: HeraldEvent): void {
     // The group renders each event once, frame and all: an SSE frame has no per-stream part.
-    this.session!.send(this.group!.shared(event, sseFrame), collapseKey(event));
+    this.session!.send(this.group!.shared(event, this.owner.frame), collapseKey(event));
   }
 
   ready(): Promise<void> {
@@ -225,7 +237,9 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
   }
 
   fail(error: unknown): void {
-    this.session!.close(CloseCode.InternalServerError, isAppError(error) ? error.message : 'Unexpected error');
+    const session = this.session!;
+    if (!isAppError(error)) this.owner.logger.error({ requestId: requestIdOf(this.res.req), sessionId: session.id, err: error }, 'unexpected error in a live SSE stream');
+    session.close(CloseCode.InternalServerError, isAppError(error) ? error.message : 'Unexpected error');
   }
 
   end(code: number, why: string): void {
@@ -233,6 +247,10 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
     this.#ended = true;
     this.owner.streams.delete(this);
     const res = this.res;
+    const { logger } = this.owner;
+    if (this.session && logger.isLevelEnabled('debug')) {
+      logger.child({ requestId: requestIdOf(res.req), sessionId: this.session.id, transport: 'sse' }).debug({ code, reason: why }, code === GONE ? 'session closed: peer gone' : 'session closed by the server');
+    }
     if (code === GONE) {
       res.destroy();
       return;
@@ -246,11 +264,11 @@ class SseStream implements SessionTransport, SessionOperation, FeedSink {
 }
 
 export function createSseHandler(options: SseOptions): SseHandler {
-  const { sessions, runner, verifier } = options;
+  const { sessions, runner, verifier, logger, heartbeatMs, heartbeatTimeoutMs } = options;
   const endpoint = options.endpoint ?? '/graphql';
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
-  const owner = { streams: new Set<SseStream>(), closeGraceMs: options.closeGraceMs ?? 10_000 };
+  // A flood of refused or malformed requests is logged as one line per interval, with a count.
+  const refusals = createLogThrottle(logger, 'SSE requests refused');
+  const owner = { streams: new Set<SseStream>(), closeGraceMs: options.closeGraceMs ?? 10_000, logger, frame: sseFrameOf(options.cursors) };
   const { streams } = owner;
   const clock: Clock = { now: Date.now() };
 
@@ -294,6 +312,9 @@ export function createSseHandler(options: SseOptions): SseHandler {
       return undefined;
     }
     stream.session = session;
+    if (logger.isLevelEnabled('debug')) {
+      logger.child({ requestId: requestIdOf(req), sessionId: session.id, transport: 'sse' }).debug({ userId: session.userId, role: session.role, remote: req.socket.remoteAddress }, 'session opened');
+    }
     streams.add(stream);
     startSweep();
     res.writeHead(200, { ...STREAM_HEADERS, ...corsHeaders(req) });
@@ -329,6 +350,8 @@ export function createSseHandler(options: SseOptions): SseHandler {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      // Before anything else is done for it: CONNECTION_RATE_PER_IP (429 RATE_LIMITED with Retry-After).
+      sessions.admit(options.clientAddress(req));
       const url = new URL(req.url ?? '/', 'http://herald');
       let token = bearerToken(req.headers.authorization);
       token ??= url.searchParams.get('access_token') ?? undefined;
@@ -337,7 +360,7 @@ export function createSseHandler(options: SseOptions): SseHandler {
       const params = await readParams(req, url, options.maxRequestBytes);
       const lastEventId = req.headers['last-event-id'];
       const outcome = await runner.run(
-        { viewer, transport: 'sse', lastEventId: typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined },
+        { viewer, transport: 'sse', lastEventId: typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined, requestId: requestIdOf(req) },
         params,
         { mutations: req.method === 'POST' },
       );
@@ -350,8 +373,11 @@ export function createSseHandler(options: SseOptions): SseHandler {
       else await pump(session, outcome);
     } catch (error) {
       if (res.headersSent) return;
-      if (isAppError(error)) return sendError(req, res, error);
-      const masked = runner.clientError(error);
+      if (isAppError(error)) {
+        refusals.note({ requestId: requestIdOf(req), status: error.status, code: error.code });
+        return sendError(req, res, error);
+      }
+      const masked = runner.clientError(error, { requestId: requestIdOf(req) });
       writeError(res, { status: 500, code: String(masked.extensions['code'] ?? 'INTERNAL_SERVER_ERROR'), message: masked.message });
     }
   }

@@ -13,11 +13,14 @@
  * the TCP socket: one write per event per socket. Everything else goes through `ws`'s sender.
  *
  * The token arrives in `connection_init` as `{ authorization: "Bearer <jwt>" }`: missing/invalid/expired
- * closes with 4401, a refused role with 4403, a full instance or user with 4029, each with a reason.
+ * closes with 4401, a refused role with 4403, a full instance or user with 4029, each with a reason. An upgrade over
+ * CONNECTION_RATE_PER_IP is answered HTTP 429 with `Retry-After` before the handshake; a `subscribe` over
+ * SUBSCRIBE_RATE_PER_CONNECTION gets an `error` (RATE_LIMITED) for its id, and a client that keeps on is closed with 4032.
  * Operations run through Yoga's envelop (operation.ts), so parsing limits, validation and error masking are the
  * same as over HTTP; an operation that fails gets an `error` message for its id, and the socket stays open.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, type SubscribeMessage } from 'graphql-ws';
@@ -32,12 +35,15 @@ import type { FeedSink, LiveFeed } from '../events/stream.js';
 import type { HeraldEvent } from '../events/model.js';
 import type { LiveGroup } from '../graphql/live-groups.js';
 import { bearerToken } from '../auth/tokens.js';
-import { isAppError, LimitError } from '../errors.js';
+import { isAppError, LimitError, RateLimitError, type AppError } from '../errors.js';
 import { serializeErrors, serializeResult } from '../graphql/serialize.js';
 import { toGraphQLError } from '../graphql/errors.js';
 import type { OperationRunner } from './operation.js';
 import { collapseKey } from '../live/collapse.js';
-import { createLogThrottle } from './log-throttle.js';
+import { createLogThrottle, type LogThrottle } from './log-throttle.js';
+import { errorBody } from './error-response.js';
+import type { ClientAddressOf } from './client-address.js';
+import { requestIdOf } from './request-id.js';
 
 export interface WsOptions {
   readonly server: Server;
@@ -46,16 +52,19 @@ export interface WsOptions {
   readonly hub: Hub;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
-  /** Ping interval. @default 12000 */
-  readonly keepAliveMs?: number;
-  /** A peer that answers no ping this long is dropped. @default 60000 */
-  readonly heartbeatTimeoutMs?: number;
-  /** Subscriptions one socket may hold. @default 100 */
-  readonly maxSubscriptions?: number;
-  /** Largest message accepted (ws closes with 1009 above it). @default 1048576 */
-  readonly maxPayloadBytes?: number;
-  /** Time allowed between opening the socket and `connection_init`. @default 10000 */
-  readonly connectionInitWaitTimeoutMs?: number;
+  /** The client of an upgrade request, for CONNECTION_RATE_PER_IP (client-address.ts). */
+  readonly clientAddress: ClientAddressOf;
+  // The limits below come from the config (each default is written there, next to its variable).
+  /** Ping interval (WS_KEEPALIVE_MS). */
+  readonly keepAliveMs: number;
+  /** A peer that answers no ping this long is dropped (HEARTBEAT_TIMEOUT_MS). */
+  readonly heartbeatTimeoutMs: number;
+  /** Subscriptions one socket may hold (MAX_SUBSCRIPTIONS_PER_CONNECTION). */
+  readonly maxSubscriptions: number;
+  /** Largest message accepted; ws closes with 1009 above it (MAX_REQUEST_BYTES). */
+  readonly maxPayloadBytes: number;
+  /** Time allowed between opening the socket and `connection_init` (CONNECTION_INIT_TIMEOUT_MS). */
+  readonly connectionInitWaitTimeoutMs: number;
 }
 
 /** Close reasons must fit in 123 bytes. */
@@ -65,7 +74,7 @@ const CLOSE_BRACE = Buffer.from('}');
 /** Frames are text messages, also when handed over as bytes. */
 const TEXT = { binary: false } as const;
 
-const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer } as const;
+const CODES = { tokenExpired: CloseCode.Unauthorized, slowConsumer: HeraldCloseCode.SlowConsumer, rateLimited: HeraldCloseCode.RateLimited } as const;
 
 /**
  * One unmasked, final text frame (RFC 6455 5.2) holding `head` + `body` + `tail`: what `ws` would send for that
@@ -100,7 +109,10 @@ interface WsServerContext {
   readonly hub: Hub;
   readonly verifier: TokenVerifier;
   readonly maxSubscriptions: number;
-  readonly socketErrors: ReturnType<typeof createLogThrottle>;
+  readonly logger: Logger;
+  /** Bad frames, socket errors: a flood is one line per interval. */
+  readonly socketErrors: LogThrottle;
+  readonly subscribeRefusals: LogThrottle;
 }
 
 const CONNECTION = Symbol('herald.ws');
@@ -118,7 +130,7 @@ function onSocketClose(this: TrackedSocket) {
   this[CONNECTION]?.closed();
 }
 function onSocketError(this: TrackedSocket, error: Error) {
-  this[CONNECTION]?.server.socketErrors.note({ remote: this[CONNECTION]?.raw.remoteAddress, message: error.message });
+  this[CONNECTION]?.noteError(error.message);
 }
 
 /** One WebSocket: the protocol state machine, and the session's transport once `connection_init` passed. */
@@ -135,6 +147,8 @@ class WsConnection implements SessionTransport {
     readonly socket: TrackedSocket,
     readonly server: WsServerContext,
     initWaitMs: number,
+    /** The upgrade request's id (X-Request-Id), in log lines about this connection. */
+    readonly requestId: string,
   ) {
     this.raw = (socket as unknown as { _socket: Socket })._socket;
     socket[CONNECTION] = this;
@@ -165,6 +179,7 @@ class WsConnection implements SessionTransport {
 
   end(code: number, why: string): void {
     const socket = this.socket;
+    if (code !== 1006 && this.server.logger.isLevelEnabled('debug')) this.log().debug({ code, reason: why }, 'session closed by the server');
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
       if (code === 1006) socket.terminate();
       else socket.close(code, reason(why));
@@ -183,7 +198,18 @@ class WsConnection implements SessionTransport {
 
   closed(): void {
     this.clearInitTimer();
-    this.session?.gone();
+    const session = this.session;
+    if (session && !session.closed && this.server.logger.isLevelEnabled('debug')) this.log().debug({ code: 1006 }, 'session closed: peer gone');
+    session?.gone();
+  }
+
+  /** A child logger naming this connection (made when a line is written, not kept per socket). */
+  log(): Logger {
+    return this.server.logger.child({ requestId: this.requestId, ...(this.session ? { sessionId: this.session.id } : {}), transport: 'websocket' });
+  }
+
+  noteError(message: string): void {
+    this.server.socketErrors.note({ requestId: this.requestId, sessionId: this.session?.id, remote: this.raw.remoteAddress, message });
   }
 
   clearInitTimer(): void {
@@ -198,7 +224,7 @@ class WsConnection implements SessionTransport {
     try {
       message = parseMessage(isBinary ? Buffer.from(data as Buffer).toString() : String(data));
     } catch (error) {
-      this.server.socketErrors.note({ remote: this.raw.remoteAddress, message: (error as Error).message });
+      this.noteError((error as Error).message);
       socket.close(CloseCode.BadRequest, reason(`Invalid message: ${(error as Error).message}`));
       return;
     }
@@ -219,6 +245,13 @@ class WsConnection implements SessionTransport {
         const max = this.server.maxSubscriptions;
         if (session.operations.size >= max) {
           const refusal = new LimitError('TOO_MANY_SUBSCRIPTIONS', `This connection already holds ${max} subscriptions (MAX_SUBSCRIPTIONS_PER_CONNECTION); complete one first`);
+          return this.sendError(message.id, [toGraphQLError(refusal)]);
+        }
+        const waitMs = session.admitSubscribe();
+        if (waitMs > 0) {
+          this.server.subscribeRefusals.note({ requestId: this.requestId, sessionId: session.id, userId: session.userId, closed: session.closed });
+          if (session.closed) return; // kept on past the budget: closed with 4032
+          const refusal = new RateLimitError('Subscribing faster than this connection may (SUBSCRIBE_RATE_PER_CONNECTION); retry after the delay', waitMs);
           return this.sendError(message.id, [toGraphQLError(refusal)]);
         }
         return void new WsOperation(this, session, message.id).run(message);
@@ -244,11 +277,13 @@ class WsConnection implements SessionTransport {
       this.session = this.server.hub.connections.open(this.server.verifier.verify(token), this, CODES);
     } catch (error) {
       if (!isAppError(error)) throw error;
+      if (this.server.logger.isLevelEnabled('debug')) this.log().debug({ code: error.code }, 'connection refused');
       const code = error.code === 'TOO_MANY_CONNECTIONS' ? HeraldCloseCode.TooManyConnections : error.status === 403 ? CloseCode.Forbidden : CloseCode.Unauthorized;
       const label = code === CloseCode.Unauthorized ? 'Unauthorized' : code === CloseCode.Forbidden ? 'Forbidden' : 'Too many connections';
       return socket.close(code, reason(`${label}: ${error.message}`));
     }
     this.clearInitTimer();
+    if (this.server.logger.isLevelEnabled('debug')) this.log().debug({ userId: this.session.userId, role: this.session.role, remote: this.raw.remoteAddress }, 'session opened');
     this.session.send('{"type":"connection_ack"}');
   }
 }
@@ -307,13 +342,13 @@ class WsOperation implements SessionOperation, FeedSink {
     if (this.stopped) return;
     this.stop();
     this.release();
-    this.connection.sendError(this.id, [this.connection.server.runner.clientError(error)]);
+    this.connection.sendError(this.id, [this.connection.server.runner.clientError(error, { requestId: this.connection.requestId, sessionId: this.session.id })]);
   }
 
   async run(message: SubscribeMessage): Promise<void> {
     const { runner } = this.connection.server;
     const session = this.session;
-    const outcome = await runner.run({ viewer: session.viewer, transport: 'websocket' }, message.payload);
+    const outcome = await runner.run({ viewer: session.viewer, transport: 'websocket', requestId: this.connection.requestId, sessionId: session.id }, message.payload);
     if (this.stopped) return runner.dispose(outcome);
     switch (outcome.kind) {
       case 'refused':
@@ -337,43 +372,74 @@ class WsOperation implements SessionOperation, FeedSink {
           this.finish();
         } catch (error) {
           this.release();
-          if (!this.stopped && !session.closed) this.connection.sendError(this.id, [runner.clientError(error)]);
+          if (!this.stopped && !session.closed) this.connection.sendError(this.id, [runner.clientError(error, { requestId: this.connection.requestId, sessionId: session.id })]);
         }
       }
     }
   }
 }
 
+/** Answers an upgrade refused before the handshake: an HTTP response on the raw socket, then the socket is closed. */
+function refuseUpgrade(socket: Duplex, error: AppError, requestId: string): void {
+  const body = errorBody(error);
+  const retryAfter = error instanceof RateLimitError ? `Retry-After: ${error.retryAfterSeconds}\r\n` : '';
+  // As ws's own refusals: a peer that resets meanwhile is no error, and the socket goes once the answer is out.
+  socket.on('error', () => {});
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${error.status} ${error.status === 429 ? 'Too Many Requests' : 'Bad Request'}\r\n${retryAfter}` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 export function attachWebSocket(options: WsOptions): { close(): Promise<void> } {
-  const { logger } = options;
-  const keepAliveMs = options.keepAliveMs ?? 12_000;
-  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
-  const initWaitMs = options.connectionInitWaitTimeoutMs ?? 10_000;
+  const { logger, keepAliveMs, heartbeatTimeoutMs } = options;
+  const initWaitMs = options.connectionInitWaitTimeoutMs;
   const context: WsServerContext = {
     runner: options.runner,
     hub: options.hub,
     verifier: options.verifier,
-    maxSubscriptions: options.maxSubscriptions ?? 100,
+    maxSubscriptions: options.maxSubscriptions,
+    logger,
     socketErrors: createLogThrottle(logger, 'websocket protocol errors'),
+    subscribeRefusals: createLogThrottle(logger, 'subscribes refused by SUBSCRIBE_RATE_PER_CONNECTION'),
   };
+  const upgradeRefusals = createLogThrottle(logger, 'websocket upgrades refused by CONNECTION_RATE_PER_IP');
+  // noServer: upgrades are admitted here (CONNECTION_RATE_PER_IP) before the handshake, so a refusal is an HTTP 429.
   const wss = new WebSocketServer({
-    server: options.server,
+    noServer: true,
     path: '/graphql',
-    maxPayload: options.maxPayloadBytes ?? 1024 * 1024,
+    maxPayload: options.maxPayloadBytes,
     // Frames of live events are written pre-framed (textFrame), which needs messages uncompressed.
     perMessageDeflate: false,
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const requestId = requestIdOf(req);
+    if (wss.shouldHandle(req)) {
+      const client = options.clientAddress(req);
+      try {
+        options.hub.connections.admit(client);
+      } catch (error) {
+        if (!isAppError(error)) throw error;
+        upgradeRefusals.note({ requestId, client });
+        return refuseUpgrade(socket, error, requestId);
+      }
+    }
+    // A path other than /graphql: ws answers 400.
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  options.server.on('upgrade', onUpgrade);
+  wss.on('headers', (headers, req) => headers.push(`X-Request-Id: ${requestIdOf(req)}`));
 
   wss.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, req: IncomingMessage) => {
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
       socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
       return;
     }
-    new WsConnection(socket, context, initWaitMs);
+    new WsConnection(socket, context, initWaitMs, requestIdOf(req));
   });
-
   // One sweep for all sockets: ping, and drop the ones that stayed silent past the timeout.
   const sweep = setInterval(() => {
     const now = Date.now();
@@ -392,6 +458,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
   return {
     async close() {
       clearInterval(sweep);
+      options.server.off('upgrade', onUpgrade);
       for (const client of wss.clients) client.close(1001, 'Going away: server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

@@ -18,6 +18,7 @@ import type { EndpointHealth } from './health.js';
 import { activeSecrets, type EndpointId, type WebhookDelivery } from './model.js';
 import { decideOutcome } from './outcome.js';
 import { eventPayload } from './payload.js';
+import { createCursorCodec } from '../events/cursor.js';
 import type { WebhookSender } from './sender.js';
 import { buildWebhookHeaders } from './signing.js';
 import type { AttemptRecord, WebhookStore } from './webhook-store.js';
@@ -27,7 +28,7 @@ export type AttemptOutcome = 'succeeded' | 'retrying' | 'failed';
 
 export interface DispatcherOptions {
   readonly store: WebhookStore;
-  readonly events: Pick<EventStore, 'get'>;
+  readonly events: Pick<EventStore, 'get' | 'epoch'>;
   readonly directory: EndpointDirectory;
   readonly sender: WebhookSender;
   readonly health: EndpointHealth;
@@ -69,6 +70,7 @@ export interface Dispatcher {
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, events, directory, sender, health } = options;
+  const cursors = createCursorCodec(events.epoch);
   const concurrency = options.concurrency ?? 50;
   const endpointConcurrency = options.endpointConcurrency ?? 5;
   const leaseMs = options.leaseMs ?? 60_000;
@@ -140,7 +142,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
       return;
     }
-    const body = eventPayload(event);
+    const body = eventPayload(event, cursors.encode(event.seq));
     const sentAt = now();
     const headers = buildWebhookHeaders({ msgId: event.id, timestamp: Math.floor(sentAt / 1000), body, secrets: activeSecrets(endpoint, sentAt) });
     const result = await sender.send({ url: endpoint.url, headers: { ...headers }, body, signal: abort.signal });

@@ -8,7 +8,7 @@
 import type { EventStore } from '../events/event-store.js';
 import type { HeraldEvent } from '../events/model.js';
 import type { EndpointDirectory } from './directory.js';
-import type { PresenceLog } from './presence.js';
+import type { BoardView, PresenceBoard, PresenceLog } from './presence.js';
 import { newDelivery, type EndpointId, type WebhookDelivery } from './model.js';
 import type { WebhookStore } from './webhook-store.js';
 
@@ -28,6 +28,13 @@ export interface EnqueuerOptions {
    * (the pass can read an event before its publisher has announced it on the bus). @default 1000
    */
   readonly presenceGraceMs?: number;
+  /** With other instances: their presence reports (an owner live on any instance gets no WHEN_OFFLINE webhook). */
+  readonly board?: PresenceBoard;
+  /**
+   * How long an event may wait for every other live instance to report its presence before the owners it has no
+   * report for count as offline (the webhook is sent: at worst a duplicate of a live delivery). @default 3000
+   */
+  readonly clusterGraceMs?: number;
   /**
    * The log position up to which no event can still commit (the hub's delivered position, see docs/cursors.md):
    * a pass reads no further, so with several writers an event committed late at a lower position is never
@@ -55,6 +62,8 @@ export function createEnqueuer(options: EnqueuerOptions): Enqueuer {
   const batchSize = options.batchSize ?? 500;
   const pollMs = options.pollMs ?? 1_000;
   const graceMs = options.presenceGraceMs ?? 1_000;
+  const clusterGraceMs = options.clusterGraceMs ?? 3_000;
+  const { board } = options;
   const firstDelayMs = options.firstDelayMs ?? 0;
   const now = options.now ?? Date.now;
   const onError = options.onError ?? (() => {});
@@ -66,14 +75,24 @@ export function createEnqueuer(options: EnqueuerOptions): Enqueuer {
   let poll: NodeJS.Timeout | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
 
-  /** Deliveries for one event, or undefined to wait for its presence. */
-  const deliveriesFor = (event: HeraldEvent, at: number): WebhookDelivery[] | undefined => {
+  /** Events of `batch` whose WHEN_OFFLINE owners are not all live here: what the board is asked about. */
+  const undecided = (batch: readonly HeraldEvent[]) =>
+    batch.filter((event) => directory.candidates(event).some((e) => e.mode === 'WHEN_OFFLINE' && presence.wasLive(event.id, e.ownerId) !== true)).map((e) => e.id);
+
+  /** Deliveries for one event, or undefined to wait for its presence (here, or on the other instances). */
+  const deliveriesFor = (event: HeraldEvent, at: number, view: BoardView | undefined): WebhookDelivery[] | undefined => {
     const out: WebhookDelivery[] = [];
     for (const endpoint of directory.candidates(event)) {
       if (endpoint.mode === 'WHEN_OFFLINE') {
         const live = presence.wasLive(event.id, endpoint.ownerId);
         if (live === undefined && !presence.seen(event.id) && at - event.timestamp < graceMs) return undefined;
         if (live === true) continue;
+        if (view) {
+          const entry = view.entries.get(event.id);
+          if (entry?.live.has(endpoint.ownerId)) continue;
+          const missing = [...view.instances].some((id) => !entry?.reported.has(id));
+          if (missing && at - event.timestamp < clusterGraceMs) return undefined;
+        }
       }
       out.push(newDelivery(endpoint, event, at, firstDelayMs));
     }
@@ -86,13 +105,15 @@ export function createEnqueuer(options: EnqueuerOptions): Enqueuer {
     if (until === undefined || until <= cursor) return false;
     const batch = await events.list({ filter: {}, afterSeq: cursor, untilSeq: Number.isFinite(until) ? until : undefined, order: 'ASC', limit: batchSize });
     if (batch.length === 0) return false;
+    const asked = board && directory.hasWhenOffline() ? undecided(batch) : [];
+    const view = asked.length ? await board!.read(asked) : undefined;
     const at = now();
     const deliveries: WebhookDelivery[] = [];
     const used: HeraldEvent[] = [];
     let upto = cursor;
     let waiting = false;
     for (const event of batch) {
-      const found = deliveriesFor(event, at);
+      const found = deliveriesFor(event, at, view);
       if (found === undefined) {
         waiting = true;
         break;
@@ -115,7 +136,7 @@ export function createEnqueuer(options: EnqueuerOptions): Enqueuer {
         graceTimer = setTimeout(() => {
           graceTimer = undefined;
           trigger();
-        }, Math.min(graceMs, 100));
+        }, Math.min(graceMs, clusterGraceMs, 100));
       }
       return false;
     }

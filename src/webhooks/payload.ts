@@ -2,7 +2,8 @@
  * The JSON body of a delivery: `{ "type", "timestamp", "data": { ...event } }`, the shape Standard Webhooks
  * recommends. `type` is the snake_case event type; `data` carries the event's common fields and its payload.
  */
-import { encodeCursor, type HeraldEvent } from '../events/model.js';
+import type { HeraldEvent } from '../events/model.js';
+import type { Cursor } from '../events/cursor.js';
 
 export interface WebhookPayload {
   readonly type: string;
@@ -11,8 +12,8 @@ export interface WebhookPayload {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
-/** The body of a delivery of `event`, serialized once: the signature covers these exact bytes. */
-export function eventPayload(event: HeraldEvent): string {
+/** The body of a delivery of `event` (at `cursor` in the log), serialized once: the signature covers these exact bytes. */
+export function eventPayload(event: HeraldEvent, cursor: Cursor): string {
   const timestamp = new Date(event.timestamp).toISOString();
   const payload: WebhookPayload = {
     type: event.type,
@@ -24,7 +25,7 @@ export function eventPayload(event: HeraldEvent): string {
       userId: event.userId,
       source: event.source,
       timestamp,
-      cursor: encodeCursor(event.seq),
+      cursor,
       // The catalogue forbids payload fields named like the ones above (test/unit/catalogue.test.ts).
       ...event.data,
     },

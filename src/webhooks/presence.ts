@@ -3,6 +3,11 @@
  * `WHEN_OFFLINE` endpoints depend on. Recorded on the event bus in the same tick as the live fan-out, kept in a
  * bounded map until the enqueuer has processed the event. Unknown (evicted, or recorded before a restart) means
  * "offline": a webhook may then duplicate a live delivery, but nothing is lost.
+ *
+ * In a cluster, an owner connected to another instance is online too: each instance also reports, per event,
+ * which candidate owners it delivered it to live (a `PresenceBoard`, Redis when REDIS_URL is set), and the
+ * enqueuer counts an owner live when any instance did. Every error falls on the safe side: an instance that
+ * has not reported (yet, or cannot reach the board) counts as "not live", so the webhook is sent.
  */
 import type { EventBus } from '../events/event-bus.js';
 import type { EventId, HeraldEvent } from '../events/model.js';
@@ -45,6 +50,30 @@ export function createPresenceLog(limit = 100_000): PresenceLog {
   };
 }
 
+/** The reports of one event on the board. */
+export interface BoardEntry {
+  /** Instances that reported the event. */
+  readonly reported: ReadonlySet<string>;
+  /** Owners some instance delivered it to live. */
+  readonly live: ReadonlySet<string>;
+}
+
+/** What the board says about some events, and which other instances are alive to report. */
+export interface BoardView {
+  /** The other instances alive now (this one excluded). */
+  readonly instances: ReadonlySet<string>;
+  readonly entries: ReadonlyMap<EventId, BoardEntry>;
+}
+
+/** Presence shared between instances (see the header). */
+export interface PresenceBoard {
+  /** Reports that this instance saw `eventId` and delivered it live to `liveOwners` (of its WHEN_OFFLINE candidates). */
+  report(eventId: EventId, liveOwners: readonly string[]): void;
+  /** What the other instances reported for these events; never rejects (an unreachable board is an empty view). */
+  read(eventIds: readonly EventId[]): Promise<BoardView>;
+  close(): Promise<void>;
+}
+
 /**
  * Records presence for the owners of `WHEN_OFFLINE` endpoints wanting each event. Subscribe it AFTER the hub,
  * so it runs in the same tick as the router's fan-out. @returns the function that stops it.
@@ -54,13 +83,22 @@ export function recordPresence(options: {
   readonly router: Pick<Router, 'hasLiveSubscriber'>;
   readonly directory: EndpointDirectory;
   readonly presence: PresenceLog;
+  /** With other instances: where this one reports what it saw. */
+  readonly board?: PresenceBoard;
 }): () => void {
-  const { router, directory, presence } = options;
+  const { router, directory, presence, board } = options;
   return options.bus.subscribe((event: HeraldEvent) => {
     if (!directory.hasWhenOffline()) return;
     presence.markSeen(event.id);
+    let candidates = false;
+    const liveOwners: string[] = [];
     for (const endpoint of directory.candidates(event)) {
-      if (endpoint.mode === 'WHEN_OFFLINE') presence.record(event.id, endpoint.ownerId, router.hasLiveSubscriber(endpoint.ownerId, event));
+      if (endpoint.mode !== 'WHEN_OFFLINE') continue;
+      candidates = true;
+      const live = router.hasLiveSubscriber(endpoint.ownerId, event);
+      presence.record(event.id, endpoint.ownerId, live);
+      if (live) liveOwners.push(endpoint.ownerId);
     }
+    if (candidates) board?.report(event.id, liveOwners);
   });
 }

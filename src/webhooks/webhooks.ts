@@ -13,7 +13,7 @@ import { createDispatcher, type AttemptOutcome } from './dispatcher.js';
 import { createWebhookApi, type WebhookApi } from './api.js';
 import { createEnqueuer } from './enqueuer.js';
 import { createEndpointHealth, type EndpointStates, type HealthTransition } from './health.js';
-import { createPresenceLog, recordPresence } from './presence.js';
+import { createPresenceLog, recordPresence, type PresenceBoard } from './presence.js';
 import { createHttpSender, type WebhookSender } from './sender.js';
 import type { LookupFn } from './ssrf-guard.js';
 import type { WebhookEndpoint } from './model.js';
@@ -46,6 +46,8 @@ export interface WebhooksOptions {
   readonly onAttempt?: (outcome: AttemptOutcome) => void;
   /** Observer of every change of an endpoint's health (metrics). */
   readonly onHealthTransition?: (to: HealthTransition) => void;
+  /** With other instances: presence shared with them, so WHEN_OFFLINE is cluster-wide (see presence.ts). */
+  readonly board?: PresenceBoard;
 }
 
 export interface Webhooks {
@@ -119,6 +121,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
     store,
     directory,
     presence,
+    board: options.board,
     firstDelayMs,
     // The log is read up to the hub's delivered position only (docs/cursors.md); before start, nothing is read.
     until: () => positionOf?.(),
@@ -162,7 +165,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
       const released = await store.releaseStaleLeases();
       if (released) logger.info({ released }, 'released webhook deliveries leased by a previous process');
       await directory.reload();
-      unsubscribe = recordPresence({ bus, router: hub.router, directory, presence });
+      unsubscribe = recordPresence({ bus, router: hub.router, directory, presence, board: options.board });
       await enqueuer.start();
       dispatcher.start();
       if (store.kind !== 'sqlite') {

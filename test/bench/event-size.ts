@@ -32,6 +32,7 @@ const MONGO_INDEX_KEYS: readonly (readonly string[])[] = [
   ['userId', 'timestamp'],
   ['userId', 'seq'],
   ['deliveryId', 'seq'],
+  ['roles', 'seq'],
   ['idempotencyKey'],
 ];
 

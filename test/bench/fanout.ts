@@ -657,7 +657,7 @@ function heraldEnv(options: FanoutOptions): Record<string, string> {
   // Today's defaults would refuse the benchmark's connection counts; every other setting stays at its default.
   const most = Math.max(...options.connections, options.stalledConnections) + options.admins + 100;
   // The publishers here are the load, not a client to throttle: PUBLISH_RATE_PER_TOKEN off.
-  return { MAX_CONNECTIONS: String(Math.max(10_000, most * 2)), PUBLISH_RATE_PER_TOKEN: '0', BENCH_HERALD_SRC: options.heraldSrc, ...(options.heraldDist ? { BENCH_HERALD_DIST: options.heraldDist } : {}) };
+  return { MAX_CONNECTIONS: String(Math.max(10_000, most * 2)), PUBLISH_RATE_PER_TOKEN: '0', CONNECTION_RATE_PER_IP: '0', BENCH_HERALD_SRC: options.heraldSrc, ...(options.heraldDist ? { BENCH_HERALD_DIST: options.heraldDist } : {}) };
 }
 
 const sum = <T>(items: readonly T[], f: (t: T) => number) => items.reduce((s, t) => s + f(t), 0);

@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   const n = Number(values.connections);
   const top = Number(values.top);
-  const env: Record<string, string> = values.runtime === 'tsx' ? {} : { BENCH_HERALD_DIST: buildHerald(fileURLToPath(new URL('../../src', import.meta.url))) };
+  const env: Record<string, string> = values.runtime === 'tsx' ? { CONNECTION_RATE_PER_IP: '0' } : { CONNECTION_RATE_PER_IP: '0', BENCH_HERALD_DIST: buildHerald(fileURLToPath(new URL('../../src', import.meta.url))) };
   for (const kind of String(values.servers).split(',') as ServerKind[]) {
     for (const transport of String(values.transports).split(',') as Transport[]) {
       const server = await startServer(kind, { env });

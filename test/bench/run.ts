@@ -3,7 +3,8 @@
  *   --raw-events N --seed-timeout 3600 --export-format csv|json|ndjson --export-timeout 900 --only store|webhooks]`
  * Runs the store benchmark, then test/bench/webhooks.ts when it exists (it receives the same argv).
  * `npm run bench -- fanout [options]` runs the live fan-out benchmark instead (options: test/bench/fanout.ts);
- * `npm run bench -- heap [options]` shows where a live connection's heap goes (test/bench/heap-profile.ts).
+ * `npm run bench -- heap [options]` shows where a live connection's heap goes (test/bench/heap-profile.ts);
+ * `npm run bench -- cluster [options]` soaks two instances on one log and one Redis (test/bench/cluster.ts).
  * `npm run bench -- soak [options]` is the load and fault run: publishers, subscribers and webhooks while the server
  * is SIGKILLed and restarted, then ids compared; exits 1 on FAIL (test/bench/soak.ts).
  * `npm run bench -- event-size [--events 20000]` prints bytes per event on MongoDB and SQLite (test/bench/event-size.ts).
@@ -28,6 +29,12 @@ if (argv.includes('event-size')) {
 
 if (argv.includes('soak')) {
   const { main } = await import('./soak.js');
+  await main(argv);
+  process.exit(process.exitCode ?? 0);
+}
+
+if (argv.includes('cluster')) {
+  const { main } = await import('./cluster.js');
   await main(argv);
   process.exit(process.exitCode ?? 0);
 }

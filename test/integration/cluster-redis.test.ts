@@ -265,7 +265,8 @@ describe.skipIf(skip !== undefined)('two instances sharing FerretDB and Redis', 
       }
     };
     const loops = Promise.all([loop(), loop(), loop()]);
-    await sleep(700);
+    // Mid-publish: after some acknowledgements (how long that takes depends on the machine), with more in flight.
+    await waitFor(() => acknowledged.length > 5, 20_000, 'a few acknowledged publishes');
     killed = true;
     await d.kill('SIGKILL');
     await loops;

@@ -139,6 +139,7 @@ describe('GET /export when the log fails mid-export', () => {
     const event = (seq: number) => ({ id: `evt_${seq}`, seq, type: 'order_created', level: 'HIGH', userId: null, roles: [], source: 's', timestamp: 0, data: {}, deliveryId: null, idempotencyKey: null });
     const store = {
       kind: 'failing',
+      epoch: 'k3v9x2mq',
       async list() {
         if (++reads > 1) throw new Error('disk on fire');
         return Array.from({ length: 1000 }, (_, i) => event(i + 1));

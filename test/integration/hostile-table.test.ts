@@ -263,3 +263,208 @@ describe('hostile graphql-ws frames', () => {
     ws.socket.close();
   });
 });
+
+describe('hostile graphql-ws frames: binary, encodings, shapes and order', () => {
+  const open = () => new WebSocket(server.wsUrl, 'graphql-transport-ws');
+  const settle = (socket: WebSocket) =>
+    new Promise<{ code: number; frames: any[] }>((resolve) => {
+      const frames: any[] = [];
+      socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+      socket.once('close', (code) => resolve({ code, frames }));
+    });
+  const opened = (socket: WebSocket) => new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+
+  // [name, frame to send on a fresh socket (before connection_init), close code]
+  const rows: Array<[string, string | Buffer, boolean, number]> = [
+    ['a binary frame of random bytes', Buffer.from([0x00, 0x9f, 0x92, 0x96, 0xff, 0x10]), true, 4400],
+    ['a binary frame holding invalid UTF-8 JSON', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), true, 4400],
+    ['a text frame holding invalid UTF-8', Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), false, 1007],
+    ['a text frame with an overlong UTF-8 encoding', Buffer.from([0x22, 0xc0, 0xaf, 0x22]), false, 1007],
+    ['a text frame with a lone surrogate encoded', Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]), false, 1007],
+    ['a JSON array', '[]', false, 4400],
+    ['JSON null', 'null', false, 4400],
+    ['a JSON number', '42', false, 4400],
+    ['an empty frame', '', false, 4400],
+    ['a type that is not a string', '{"type":1}', false, 4400],
+    ['connection_init with a string payload', '{"type":"connection_init","payload":"Bearer x"}', false, 4400],
+    ['connection_init with an array payload', '{"type":"connection_init","payload":[1]}', false, 4400],
+    ['connection_init with a numeric authorization', '{"type":"connection_init","payload":{"authorization":42}}', false, 4401],
+    ['connection_init with an authorization object ({"$gt": ""})', '{"type":"connection_init","payload":{"authorization":{"$gt":""}}}', false, 4401],
+    ['connection_init with a token but no Bearer', `{"type":"connection_init","payload":{"authorization":"abc.def.ghi"}}`, false, 4401],
+    ['a client-sent connection_ack', '{"type":"connection_ack"}', false, 4400],
+    ['a client-sent error', '{"id":"1","type":"error","payload":[]}', false, 4400],
+    ['subscribe without an id', '{"type":"subscribe","payload":{"query":"{ viewer { userId } }"}}', false, 4400],
+    ['subscribe with a numeric id', '{"id":7,"type":"subscribe","payload":{"query":"{ viewer { userId } }"}}', false, 4400],
+    ['subscribe with an empty id', '{"id":"","type":"subscribe","payload":{"query":"{ viewer { userId } }"}}', false, 4400],
+    ['subscribe with no payload', '{"id":"1","type":"subscribe"}', false, 4400],
+    ['subscribe with a numeric query', '{"id":"1","type":"subscribe","payload":{"query":42}}', false, 4400],
+    ['complete without an id', '{"type":"complete"}', false, 4400],
+    ['a deeply nested JSON frame', `${'['.repeat(5000)}${']'.repeat(5000)}`, false, 4400],
+  ];
+  it.each(rows)('%s: closed with %i', async (_name, frame, binary, code) => {
+    const socket = open();
+    await opened(socket);
+    const done = settle(socket);
+    socket.send(frame, { binary });
+    expect((await done).code).toBe(code);
+    await stillServes();
+  });
+
+  it.each([
+    ['ping', '{"type":"ping"}', 'pong'],
+    ['ping with a payload', '{"type":"ping","payload":{"x":1}}', 'pong'],
+  ])('%s before connection_init is answered with a pong, and the socket stays', async (_name, frame, type) => {
+    const socket = open();
+    await opened(socket);
+    const frames: any[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+    socket.send(frame);
+    await waitFor(() => frames.some((f) => f.type === type), 5000, type);
+    expect(socket.readyState).toBe(WebSocket.OPEN);
+    socket.close();
+    await stillServes();
+  });
+
+  it.each([
+    ['a pong', '{"type":"pong"}'],
+    ['complete for an unknown id', '{"id":"ghost","type":"complete"}'],
+  ])('%s before connection_init is ignored: init still succeeds on that socket', async (_name, frame) => {
+    const socket = open();
+    await opened(socket);
+    const frames: any[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+    socket.send(frame);
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${server.token('cus_order', 'customer')}` } }));
+    await waitFor(() => frames.some((f) => f.type === 'connection_ack'), 5000, 'connection_ack');
+    socket.close();
+    await stillServes();
+  });
+
+  it('no subprotocol: 4406', async () => {
+    const socket = new WebSocket(server.wsUrl);
+    await opened(socket);
+    expect((await settle(socket)).code).toBe(4406);
+    await stillServes();
+  });
+
+  it('an upgrade to another path: HTTP 400, no socket', async () => {
+    const status = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(server.wsUrl.replace('/graphql', '/admin'), 'graphql-transport-ws');
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode!));
+      socket.once('error', () => {});
+    });
+    expect(status).toBe(400);
+    await stillServes();
+  });
+
+  it('a silent socket that never sends connection_init: 4408 after CONNECTION_INIT_TIMEOUT_MS', async () => {
+    const quick = await startServer({ env: { CONNECTION_INIT_TIMEOUT_MS: '300' } });
+    try {
+      const socket = new WebSocket(quick.wsUrl, 'graphql-transport-ws');
+      await opened(socket);
+      expect((await settle(socket)).code).toBe(4408);
+    } finally {
+      await quick.close({ removeData: true });
+    }
+    await stillServes();
+  });
+
+  const afterInit: Array<[string, object, string]> = [
+    ['an operation name that is not in the document', { query: 'query A { viewer { userId } }', operationName: 'B' }, 'BAD_REQUEST'],
+    ['two anonymous operations', { query: '{ viewer { userId } } { viewer { role } }' }, 'GRAPHQL_VALIDATION_FAILED'],
+    ['variables of the wrong type', { query: 'subscription($t: [EventType!]) { events(types: $t) { id } }', variables: { t: 'ORDER_CREATED; DROP' } }, 'BAD_USER_INPUT'],
+    ['an injection-shaped type filter', { query: 'subscription($t: [EventType!]) { events(types: $t) { id } }', variables: { t: [{ $gt: '' }] } }, 'BAD_USER_INPUT'],
+    ['a document over MAX_DOCUMENT_BYTES', { query: `{ viewer { userId } } # ${'x'.repeat(110 * 1024)}` }, 'REQUEST_TOO_LARGE'],
+    ['a depth bomb', { query: `subscription { events { ${'... on Event { '.repeat(20)} id ${'}'.repeat(20)} } }` }, 'QUERY_TOO_COMPLEX'],
+    ['a directive bomb', { query: `subscription { events ${'@include(if: true) '.repeat(50)} { id } }` }, 'QUERY_TOO_COMPLEX'],
+    ['a mutation by a customer', { query: 'mutation { revokeSessions(userId: "cus_x") }' }, 'FORBIDDEN'],
+    ['deliveryTracking with an id shaped like {"$gt": ""}', { query: 'subscription($d: ID!) { deliveryTracking(deliveryId: $d) { id } }', variables: { d: '{"$gt": ""}' } }, 'FORBIDDEN'],
+    ['a cursor of 40 nines', { query: 'subscription($a: String) { events(after: $a) { id } }', variables: { a: '9'.repeat(40) } }, 'BAD_USER_INPUT'],
+    ['a negative cursor', { query: 'subscription($a: String) { events(after: $a) { id } }', variables: { a: '-5' } }, 'BAD_USER_INPUT'],
+  ];
+  // graphql-ws: `error` for what fails before execution, `next` with `errors` (then `complete`) for what fails in it.
+  const errorsOf = (answer: any) => (answer.type === 'error' ? answer.payload : answer.payload.errors);
+  it.each(afterInit)('after init, %s: an error for that operation only, the socket stays', async (_name, payload, code) => {
+    const ws = await rawSocket(server.wsUrl, server.token('cus_op2', 'customer'));
+    ws.send({ id: 'bad', type: 'subscribe', payload });
+    await waitFor(() => ws.frames.some((f) => f.id === 'bad'), 5000, 'the answer');
+    const answer = ws.frames.find((f) => f.id === 'bad');
+    expect(errorsOf(answer)?.[0]?.extensions?.code, JSON.stringify(answer)).toBe(code);
+    if (answer.type === 'next') expect(answer.payload.data ?? null, 'no data beside the error').toBeNull();
+    ws.send({ id: 'ok', type: 'subscribe', payload: { query: '{ viewer { userId } }' } });
+    await waitFor(() => ws.frames.some((f) => f.id === 'ok' && f.type === 'next'), 5000, 'the next operation on the same socket');
+    ws.socket.close();
+    await stillServes();
+  });
+});
+
+describe('hostile HTTP requests: methods, media types, encodings', () => {
+  const token = () => server.token('cus_http2', 'customer');
+  const rows: Array<[string, RequestInit, number, string | undefined]> = [
+    ['a mutation over GET', { method: 'GET' }, 405, undefined],
+    ['PUT', { method: 'PUT', body: '{"query":"{ viewer { userId } }"}', headers: { 'content-type': 'application/json' } }, 405, undefined],
+    ['DELETE', { method: 'DELETE' }, 405, undefined],
+    ['text/plain body', { method: 'POST', body: '{"query":"{ viewer { userId } }"}', headers: { 'content-type': 'text/plain' } }, 415, undefined],
+    ['a batch of operations (batching is off)', { method: 'POST', body: '[{"query":"{ viewer { userId } }"},{"query":"{ viewer { role } }"}]', headers: { 'content-type': 'application/json' } }, 400, undefined],
+    ['invalid UTF-8 in the body', { method: 'POST', body: Buffer.from([0x7b, 0x22, 0x71, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), headers: { 'content-type': 'application/json' } }, 400, undefined],
+    ['a body of 2 MiB', { method: 'POST', body: JSON.stringify({ query: '{ viewer { userId } }', pad: 'x'.repeat(2 * 1024 * 1024) }), headers: { 'content-type': 'application/json' } }, 413, 'REQUEST_TOO_LARGE'],
+    ['extensions that are a string', { method: 'POST', body: '{"query":"{ viewer { userId } }","extensions":"x"}', headers: { 'content-type': 'application/json' } }, 400, undefined],
+    ['an operationName that is a number', { method: 'POST', body: '{"query":"{ viewer { userId } }","operationName":5}', headers: { 'content-type': 'application/json' } }, 400, undefined],
+    ['a body nested 5,000 levels deep', { method: 'POST', body: `{"query":"{ viewer { userId } }","variables":{"x":${'['.repeat(5000)}${']'.repeat(5000)}}}`, headers: { 'content-type': 'application/json' } }, 200, undefined],
+  ];
+  it.each(rows)('%s: %i', async (_name, init, status, code) => {
+    const url = init.method === 'GET' ? `${server.graphqlUrl}?query=${encodeURIComponent('mutation { revokeSessions(userId: "x") }')}` : server.graphqlUrl;
+    const response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token()}` } });
+    const text = await response.text();
+    expect(response.status, text).toBe(status);
+    if (code) expect(JSON.parse(text).errors[0].extensions.code).toBe(code);
+    expect(text).not.toMatch(/at .*\.(ts|js):\d+/);
+    await stillServes();
+  });
+
+  it('a chunked body without Content-Length: 411 LENGTH_REQUIRED', async () => {
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token()}`, 'transfer-encoding': 'chunked' } });
+      req.once('response', (res) => (res.resume(), resolve(res.statusCode!)));
+      req.once('error', reject);
+      req.write('{"query":');
+    });
+    expect(status).toBe(411);
+    await stillServes();
+  });
+});
+
+describe('hostile SSE requests', () => {
+  const now = Math.floor(Date.now() / 1000);
+  const get = (params: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${server.graphqlUrl}?${new URLSearchParams(params)}`, { headers: { accept: 'text/event-stream', ...headers } });
+  const query = 'subscription { events { id } }';
+  const rows: Array<[string, () => Record<string, string>, number, string]> = [
+    ['no token', () => ({ query }), 401, 'UNAUTHENTICATED'],
+    ['an alg none access_token', () => ({ query, access_token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'adm', role: 'admin', exp: now + 3600 })}.` }), 401, 'TOKEN_INVALID'],
+    ['a forged access_token', () => ({ query, access_token: sign({ role: 'admin' }, { subject: 'adm' }, 'another-secret-that-is-long-enough-0123456789') }), 401, 'TOKEN_INVALID'],
+    ['an expired access_token', () => ({ query, access_token: jwt.sign({ role: 'customer', sub: 'c', iat: now - 100, exp: now - 10 }, TEST_JWT_SECRET, { algorithm: 'HS256' }) }), 401, 'TOKEN_EXPIRED'],
+    ['a not-yet-valid access_token', () => ({ query, access_token: sign({ role: 'customer' }, { subject: 'c', notBefore: 3600 }) }), 401, 'TOKEN_INVALID'],
+    ['variables that are not JSON', () => ({ query, variables: '{nope', access_token: server.token('cus_sse2', 'customer') }), 400, 'BAD_REQUEST'],
+    ['variables that are an array', () => ({ query, variables: '[1]', access_token: server.token('cus_sse2', 'customer') }), 400, 'BAD_REQUEST'],
+    ['no query', () => ({ access_token: server.token('cus_sse2', 'customer') }), 400, 'BAD_REQUEST'],
+    ['a mutation over GET', () => ({ query: 'mutation { revokeSessions(userId: "x") }', access_token: server.token('cus_sse2', 'customer') }), 405, 'METHOD_NOT_ALLOWED'],
+    ['a cursor from the future', () => ({ query: 'subscription($a: String) { events(after: $a) { id } }', variables: '{"a":"999999999"}', access_token: server.token('cus_sse2', 'customer') }), 409, 'CURSOR_UNKNOWN'],
+  ];
+  it.each(rows)('%s: %i %s', async (_name, params, status, code) => {
+    const response = await get(params());
+    const text = await response.text();
+    expect(response.status, text).toBe(status);
+    expect(text).toContain(code);
+    await stillServes();
+  });
+
+  it.each(['999999999', '0x1', '1e3', '9'.repeat(40), '1;DROP TABLE events'])('Last-Event-ID %j on a GET stream: refused with a code, the stream never opens', async (lastEventId) => {
+    const response = await get({ query, access_token: server.token('cus_leid2', 'customer') }, { 'last-event-id': lastEventId });
+    const text = await response.text();
+    expect([400, 409]).toContain(response.status);
+    expect(text).toMatch(response.status === 409 ? /CURSOR_UNKNOWN/ : /BAD_USER_INPUT.*Last-Event-ID|Last-Event-ID.*BAD_USER_INPUT/s);
+    await stillServes();
+  });
+});

@@ -413,6 +413,7 @@ describe.skipIf(skip !== undefined)('MongoDB event store', () => {
       'userId_1_timestamp_1',
       'userId_1_seq_1',
       'deliveryId_1_seq_1',
+      'roles_1_seq_1',
       'idempotencyKey_unique',
     ];
 

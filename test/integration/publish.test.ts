@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../utils/server.js';
 import { publish, toInput } from '../utils/publish.js';
+import { cursorParts } from '../utils/cursors.js';
 import { examplePayload } from '../../src/events/examples.js';
 
 const PUBLISH = 'mutation($input: PublishEventInput!) { publishEvent(input: $input) { id type level cursor } }';
@@ -71,7 +72,7 @@ describe('publishing', () => {
       service,
     );
     expect(ok.body.data.publishEvents).toHaveLength(2);
-    expect(Number(ok.body.data.publishEvents[1].cursor)).toBeGreaterThan(Number(ok.body.data.publishEvents[0].cursor));
+    expect(cursorParts(ok.body.data.publishEvents[1].cursor).seq).toBeGreaterThan(cursorParts(ok.body.data.publishEvents[0].cursor).seq);
     const bad = await server.gql(
       'mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }',
       { inputs: [toInput({ type: 'order_created', userId: 'c4' }), toInput({ type: 'order_confirmed', userId: 'c4', data: {} })] },

@@ -34,7 +34,7 @@ describe('replay then live under concurrent publishing', () => {
 
     const client = wsClient(server.wsUrl, server.token('cus_race', 'customer'));
     try {
-      const sub = client.subscribe('subscription($after: String) { events(after: $after) { id cursor } }', { after: String(resumeAt.seq) });
+      const sub = client.subscribe('subscription($after: String) { events(after: $after) { id cursor } }', { after: server.herald.hub.cursors.encode(resumeAt.seq) });
       await sleep(150);
       publishing = false;
       await producer;

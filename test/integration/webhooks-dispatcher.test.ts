@@ -76,7 +76,7 @@ describe('createDispatcher', () => {
     const events = new Map<string, HeraldEvent>();
     dispatcher = createDispatcher({
       store,
-      events: { get: async (id) => events.get(id) ?? null },
+      events: { epoch: 'k3v9x2mq', get: async (id) => events.get(id) ?? null },
       directory,
       sender: script.sender,
       health: createEndpointHealth({ store, directory, disableAfterMs: 1e9, onDisabled: async () => {} }),

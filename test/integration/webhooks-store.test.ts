@@ -119,6 +119,41 @@ describe.skipIf(mongoSkip !== undefined)('WebhookStore on MongoDB: indexes', () 
     expect(await names(db, 'webhook_endpoints')).toEqual(['_id_', 'owner_created']);
     expect(await names(db, 'webhook_deliveries')).toEqual(['_id_', 'created', 'due', 'endpoint_due', 'endpoint_event', 'endpoint_log']);
     expect(await names(db, 'webhook_attempts')).toEqual(['_id_', 'delivery_n', 'endpoint']);
+    expect(await names(db, 'webhook_claims')).toEqual(['_id_', 'claimed_at']);
+  });
+
+  it('leases each due delivery to exactly one of two instances claiming at once (claim tokens under a unique _id, also on FerretDB)', async () => {
+    const name = uniqueDbName();
+    mongoDbs.push(name);
+    // Two connections, as two instances have: FerretDB does not isolate concurrent updates across connections.
+    const other = await new MongoClient((mongo as { url: string }).url).connect();
+    try {
+      mongoClient ??= await new MongoClient((mongo as { url: string }).url).connect();
+      const [a, b] = await Promise.all([createMongoWebhookStore({ db: mongoClient.db(name) }), createMongoWebhookStore({ db: other.db(name) })]);
+      const e = endpoint();
+      const due = Array.from({ length: 60 }, () => delivery(e.id));
+      await a.enqueue(due);
+      const now = T0 + 1000;
+      const claimedBy = new Map<string, string[]>();
+      await Promise.all(
+        [a, b].flatMap((store, s) =>
+          [0, 1, 2].map(async (k) => {
+            for (let round = 0; round < 30; round++) {
+              const leaseId = `lease-${s}-${k}-${round}`;
+              const got = await store.claim(e.id, now, now + 60_000, leaseId, 3);
+              for (const d of got) claimedBy.set(d.id, [...(claimedBy.get(d.id) ?? []), leaseId]);
+              if (got.length === 0 && claimedBy.size === due.length) return;
+            }
+          }),
+        ),
+      );
+      expect([...claimedBy.keys()].sort()).toEqual(due.map((d) => d.id).sort());
+      expect([...claimedBy.values()].filter((holders) => holders.length > 1)).toEqual([]);
+      // The store agrees: each delivery holds the lease of its one claimer.
+      for (const [id, [leaseId]] of claimedBy) expect((await a.getDelivery(id as never))?.leaseId).toBe(leaseId);
+    } finally {
+      await other.close();
+    }
   });
 
   it('refuses to start when the (endpointId, eventId) index is not unique', async () => {

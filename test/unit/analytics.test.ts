@@ -10,6 +10,7 @@ import { csvCell, csvRow, exportEncoding, toExportRecord } from '../../src/analy
 import { ValidationError } from '../../src/errors.js';
 import type { EventId, HeraldEvent } from '../../src/events/model.js';
 import { timeBuckets } from '../../src/store/time-buckets.js';
+import { createCursorCodec } from '../../src/events/cursor.js';
 
 const T = Date.UTC(2024, 0, 7, 23, 59, 30); // Sunday, 30 s before midnight UTC
 const MIN = 60_000;
@@ -195,6 +196,7 @@ describe('error recorder', () => {
 });
 
 describe('export encoding', () => {
+  const cursors = createCursorCodec('k3v9x2mq');
   const event: HeraldEvent = {
     id: 'evt_1' as EventId,
     seq: 42,
@@ -215,17 +217,17 @@ describe('export encoding', () => {
     expect(csvCell('say "hi"')).toBe('"say ""hi"""');
     expect(csvCell('two\nlines')).toBe('"two\nlines"');
     expect(csvCell(null)).toBe('');
-    expect(csvRow(toExportRecord(event))).toBe(
-      `evt_1,42,order_ready,HIGH,,customer|supplier,orders,2024-01-07T10:30:00.000Z,"{""note"":""a \\""quoted\\"", comma\\nline""}"\r\n`,
+    expect(csvRow(toExportRecord(event, cursors))).toBe(
+      `evt_1,k3v9x2mq-42,order_ready,HIGH,,customer|supplier,orders,2024-01-07T10:30:00.000Z,"{""note"":""a \\""quoted\\"", comma\\nline""}"\r\n`,
     );
   });
 
   it('produces a valid JSON array across pages and one line per record in NDJSON', () => {
-    const json = exportEncoding('json');
+    const json = exportEncoding('json', cursors);
     const text = json.head + json.page([event, { ...event, seq: 43 }], true) + json.page([{ ...event, seq: 44 }], false) + json.tail;
-    expect((JSON.parse(text) as { cursor: string }[]).map((r) => r.cursor)).toEqual(['42', '43', '44']);
+    expect((JSON.parse(text) as { cursor: string }[]).map((r) => r.cursor)).toEqual(['k3v9x2mq-42', 'k3v9x2mq-43', 'k3v9x2mq-44']);
     expect(JSON.parse(json.head + json.tail)).toEqual([]);
-    const ndjson = exportEncoding('ndjson');
+    const ndjson = exportEncoding('ndjson', cursors);
     expect(ndjson.page([event, event], true).split('\n')).toHaveLength(3);
   });
 });

@@ -80,3 +80,27 @@ describe('configuration of several instances', () => {
     }
   });
 });
+
+describe('configuration of the rate limits', () => {
+  const base = { JWT_SECRET: 'x' };
+
+  it('applies the connection and subscribe rate defaults and reads overrides', () => {
+    const c = loadConfig(base);
+    expect(c.limits.connectionRate).toEqual({ perSecond: 50, burst: 200 });
+    expect(c.limits.subscribeRate).toEqual({ perSecond: 10, burst: 100 });
+    expect(c.trustedProxies).toEqual([]);
+    const set = loadConfig({ ...base, CONNECTION_RATE_PER_IP: '0.5', SUBSCRIBE_RATE_PER_CONNECTION: '0', TRUSTED_PROXIES: ' 10.0.0.0/8 , ::1,192.0.2.7' });
+    expect(set.limits.connectionRate.perSecond).toBe(0.5);
+    expect(set.limits.subscribeRate.perSecond).toBe(0);
+    expect(set.trustedProxies).toEqual(['10.0.0.0/8', '::1', '192.0.2.7']);
+  });
+
+  it.each(['proxy.internal', '10.0.0.0/33', '::1/129', '10.0.0.1/8/1', '999.1.1.1'])('refuses TRUSTED_PROXIES entry %j', (entry) => {
+    expect(() => loadConfig({ ...base, TRUSTED_PROXIES: `127.0.0.1,${entry}` })).toThrow(/TRUSTED_PROXIES: .* is not an IP address or CIDR/);
+  });
+
+  it('refuses a negative rate and a burst of zero', () => {
+    expect(() => loadConfig({ ...base, CONNECTION_RATE_PER_IP: '-1' })).toThrow(/CONNECTION_RATE_PER_IP/);
+    expect(() => loadConfig({ ...base, SUBSCRIBE_BURST_PER_CONNECTION: '0' })).toThrow(/SUBSCRIBE_BURST_PER_CONNECTION/);
+  });
+});

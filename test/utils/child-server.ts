@@ -29,7 +29,16 @@ export interface ChildServer {
 
 export { freePort };
 
-export async function createChildServer(env: Record<string, string> = {}): Promise<ChildServer> {
+export interface ChildServerOptions {
+  /** Receives the server's stdout (its JSON log lines), chunk by chunk. @default ignored */
+  readonly stdout?: (chunk: string) => void;
+  /** Receives its stderr (e.g. the inspector's "Debugger listening on ws://…"), chunk by chunk. */
+  readonly stderr?: (chunk: string) => void;
+  /** Node options before the entry point (e.g. `--inspect=127.0.0.1:0`). @default none */
+  readonly nodeArgs?: readonly string[];
+}
+
+export async function createChildServer(env: Record<string, string> = {}, options: ChildServerOptions = {}): Promise<ChildServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-child-'));
   const url = `http://127.0.0.1:${port}`;
@@ -53,7 +62,7 @@ export async function createChildServer(env: Record<string, string> = {}): Promi
     token: (sub, role, expiresIn) => signDevToken(TEST_JWT_SECRET, { sub, role, expiresIn }),
     async start() {
       stderr.length = 0;
-      const started = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const started = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
         cwd: ROOT,
         env: {
           PATH: process.env['PATH'],
@@ -65,10 +74,14 @@ export async function createChildServer(env: Record<string, string> = {}): Promi
           HOST: '127.0.0.1',
           ...env,
         },
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['ignore', options.stdout ? 'pipe' : 'ignore', 'pipe'],
       });
       child = started;
-      started.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+      if (options.stdout) started.stdout!.on('data', (chunk: Buffer) => options.stdout!(chunk.toString()));
+      started.stderr!.on('data', (chunk: Buffer) => {
+        stderr.push(chunk.toString());
+        options.stderr?.(chunk.toString());
+      });
       let exited = false;
       started.once('exit', () => (exited = true));
       await waitFor(

@@ -821,6 +821,13 @@ export type LocationUpdatedEvent = Event & {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Archives these events (hidden from `notifications` unless `includeArchived`; not unread). Same limit and rules as markNotificationsRead. */
+  archiveNotifications: NotificationState;
+  /**
+   * Clears every event at or before `through` (default: up to now) from the list and the count. `clearedThrough`
+   * never goes back.
+   */
+  clearNotifications: NotificationState;
   /**
    * Closes every live connection (WebSocket and SSE) of one user on this instance, e.g. after their account was
    * locked; their clients are told why (WebSocket close 4031, SSE final `event: error`). Returns how many were
@@ -838,6 +845,18 @@ export type Mutation = {
   disableWebhookEndpoint: WebhookEndpoint;
   /** Resumes deliveries (pending ones included) and clears the failure record. */
   enableWebhookEndpoint: WebhookEndpoint;
+  /**
+   * Marks every event at or before `through` read (a cursor the viewer has seen, e.g. the newest in its list), or,
+   * without it, every event up to now. `readThrough` never goes back.
+   */
+  markAllNotificationsRead: NotificationState;
+  /**
+   * Marks these events read. At most `NOTIFICATIONS_MAX_IDS` ids per call (BAD_USER_INPUT above it); ids the viewer
+   * may not see, unknown ones and purged ones are ignored.
+   */
+  markNotificationsRead: NotificationState;
+  /** Marks these events unread again (also those at or before `readThrough`). Same limit and rules as markNotificationsRead. */
+  markNotificationsUnread: NotificationState;
   /** Publishes one event. Roles `service` and `admin` only. Written to the log before it is returned. */
   publishEvent: Event;
   /** Publishes several events atomically with respect to validation: one bad input rejects them all. */
@@ -869,6 +888,16 @@ export type Mutation = {
 };
 
 
+export type MutationArchiveNotificationsArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
+
+export type MutationClearNotificationsArgs = {
+  through?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type MutationCloseUserSessionsArgs = {
   reason?: InputMaybe<Scalars['String']['input']>;
   userId: Scalars['ID']['input'];
@@ -892,6 +921,21 @@ export type MutationDisableWebhookEndpointArgs = {
 
 export type MutationEnableWebhookEndpointArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationMarkAllNotificationsReadArgs = {
+  through?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationMarkNotificationsReadArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
+
+export type MutationMarkNotificationsUnreadArgs = {
+  ids: Array<Scalars['ID']['input']>;
 };
 
 
@@ -934,6 +978,49 @@ export type MutationSendTestWebhookArgs = {
 export type MutationUpdateWebhookEndpointArgs = {
   id: Scalars['ID']['input'];
   input: UpdateWebhookEndpointInput;
+};
+
+/** One event as a notification of the viewer. */
+export type Notification = {
+  __typename?: 'Notification';
+  /** Archived: left out of `notifications` unless `includeArchived`, and never counted as unread. */
+  archived: Scalars['Boolean']['output'];
+  event: Event;
+  /** Read: marked read one by one, or at or before `readThrough` (and not marked unread since). */
+  read: Scalars['Boolean']['output'];
+};
+
+export type NotificationConnection = {
+  __typename?: 'NotificationConnection';
+  edges: Array<NotificationEdge>;
+  pageInfo: PageInfo;
+};
+
+export type NotificationEdge = {
+  __typename?: 'NotificationEdge';
+  /** The event's cursor: pass the last one (`pageInfo.endCursor`) as `after` for the next, older page. */
+  cursor: Scalars['String']['output'];
+  node: Notification;
+};
+
+/** Read state of the notifications (the events addressed to the viewer), kept per user on the server. */
+export type NotificationState = {
+  __typename?: 'NotificationState';
+  /** Every event at or before this cursor is cleared from the list (clearNotifications). Null when never. */
+  clearedThrough?: Maybe<Scalars['String']['output']>;
+  /** Every event at or before this cursor is read (markAllNotificationsRead). Null when never. */
+  readThrough?: Maybe<Scalars['String']['output']>;
+  /**
+   * Events the viewer may see, within retention, not read, not archived and not cleared. Counted exactly up to a cap
+   * (99): above it, `unreadCount` is the cap and `unreadCountCapped` is true (show "99+"). New events raise it: the
+   * `events` subscription brings them (count them in, or query `notificationState` again);
+   * `notificationStateChanged` fires on read-state changes only.
+   */
+  unreadCount: Scalars['Int']['output'];
+  /** True when more events are unread than `unreadCount` says (it stopped at the cap). */
+  unreadCountCapped: Scalars['Boolean']['output'];
+  /** When this state last changed (null: never). */
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
 /** The order was cancelled. */
@@ -1315,6 +1402,14 @@ export type Query = {
    * have received live. Cursor pagination: pass `pageInfo.endCursor` as `after` for the next page.
    */
   events: EventConnection;
+  /** The viewer's read state. */
+  notificationState: NotificationState;
+  /**
+   * The viewer's notifications newest first, without cleared ones (at or before `clearedThrough`) and without archived
+   * ones unless `includeArchived`. `unreadOnly` keeps the unread ones; `types` narrows them (a type the viewer's role
+   * may never receive is FORBIDDEN, as for `events`). Domains are sets of types (`docs/events.md`). `first` is 1–100.
+   */
+  notifications: NotificationConnection;
   /** What happened to one user: their events in `[from, to)` (either bound optional), oldest first by default. */
   timeline: EventConnection;
   /**
@@ -1369,6 +1464,15 @@ export type QueryEventsArgs = {
   filter?: InputMaybe<EventFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   order?: InputMaybe<EventOrder>;
+};
+
+
+export type QueryNotificationsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
+  types?: InputMaybe<Array<EventType>>;
+  unreadOnly?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -1500,6 +1604,8 @@ export type Subscription = {
    * and none twice. Over SSE the `Last-Event-ID` header does the same.
    */
   events: Event;
+  /** The viewer's read state, each time it changes on any device (and once at start). */
+  notificationStateChanged: NotificationState;
 };
 
 
@@ -1931,6 +2037,10 @@ export type ResolversTypes = ResolversObject<{
   LevelCount: ResolverTypeWrapper<LevelCount>;
   LocationUpdatedEvent: ResolverTypeWrapper<HeraldEvent>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Notification: ResolverTypeWrapper<Omit<Notification, 'event'> & { event: ResolversTypes['Event'] }>;
+  NotificationConnection: ResolverTypeWrapper<Omit<NotificationConnection, 'edges'> & { edges: Array<ResolversTypes['NotificationEdge']> }>;
+  NotificationEdge: ResolverTypeWrapper<Omit<NotificationEdge, 'node'> & { node: ResolversTypes['Notification'] }>;
+  NotificationState: ResolverTypeWrapper<NotificationState>;
   OrderCancelledEvent: ResolverTypeWrapper<HeraldEvent>;
   OrderConfirmedEvent: ResolverTypeWrapper<HeraldEvent>;
   OrderCreatedEvent: ResolverTypeWrapper<HeraldEvent>;
@@ -2019,6 +2129,10 @@ export type ResolversParentTypes = ResolversObject<{
   LevelCount: LevelCount;
   LocationUpdatedEvent: HeraldEvent;
   Mutation: Record<PropertyKey, never>;
+  Notification: Omit<Notification, 'event'> & { event: ResolversParentTypes['Event'] };
+  NotificationConnection: Omit<NotificationConnection, 'edges'> & { edges: Array<ResolversParentTypes['NotificationEdge']> };
+  NotificationEdge: Omit<NotificationEdge, 'node'> & { node: ResolversParentTypes['Notification'] };
+  NotificationState: NotificationState;
   OrderCancelledEvent: HeraldEvent;
   OrderConfirmedEvent: HeraldEvent;
   OrderCreatedEvent: HeraldEvent;
@@ -2451,11 +2565,16 @@ export type LocationUpdatedEventResolvers<ContextType = GraphQLContext, ParentTy
 }>;
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  archiveNotifications?: Resolver<ResolversTypes['NotificationState'], ParentType, ContextType, RequireFields<MutationArchiveNotificationsArgs, 'ids'>>;
+  clearNotifications?: Resolver<ResolversTypes['NotificationState'], ParentType, ContextType, Partial<MutationClearNotificationsArgs>>;
   closeUserSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationCloseUserSessionsArgs, 'userId'>>;
   createWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationCreateWebhookEndpointArgs, 'input'>>;
   deleteWebhookEndpoint?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>>;
   disableWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationDisableWebhookEndpointArgs, 'id'>>;
   enableWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationEnableWebhookEndpointArgs, 'id'>>;
+  markAllNotificationsRead?: Resolver<ResolversTypes['NotificationState'], ParentType, ContextType, Partial<MutationMarkAllNotificationsReadArgs>>;
+  markNotificationsRead?: Resolver<ResolversTypes['NotificationState'], ParentType, ContextType, RequireFields<MutationMarkNotificationsReadArgs, 'ids'>>;
+  markNotificationsUnread?: Resolver<ResolversTypes['NotificationState'], ParentType, ContextType, RequireFields<MutationMarkNotificationsUnreadArgs, 'ids'>>;
   publishEvent?: Resolver<ResolversTypes['Event'], ParentType, ContextType, RequireFields<MutationPublishEventArgs, 'input'>>;
   publishEvents?: Resolver<Array<ResolversTypes['Event']>, ParentType, ContextType, RequireFields<MutationPublishEventsArgs, 'inputs'>>;
   replayWebhookDelivery?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationReplayWebhookDeliveryArgs, 'id'>>;
@@ -2464,6 +2583,30 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
   sendTestWebhook?: Resolver<ResolversTypes['WebhookTestResult'], ParentType, ContextType, RequireFields<MutationSendTestWebhookArgs, 'endpointId'>>;
   updateWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationUpdateWebhookEndpointArgs, 'id' | 'input'>>;
+}>;
+
+export type NotificationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification']> = ResolversObject<{
+  archived?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['Event'], ParentType, ContextType>;
+  read?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type NotificationConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NotificationConnection'] = ResolversParentTypes['NotificationConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['NotificationEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type NotificationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NotificationEdge'] = ResolversParentTypes['NotificationEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Notification'], ParentType, ContextType>;
+}>;
+
+export type NotificationStateResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NotificationState'] = ResolversParentTypes['NotificationState']> = ResolversObject<{
+  clearedThrough?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  readThrough?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  unreadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unreadCountCapped?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
 
 export type OrderCancelledEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OrderCancelledEvent'] = ResolversParentTypes['OrderCancelledEvent']> = ResolversObject<{
@@ -2676,6 +2819,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   event?: Resolver<Maybe<ResolversTypes['Event']>, ParentType, ContextType, RequireFields<QueryEventArgs, 'id'>>;
   eventRate?: Resolver<ResolversTypes['EventRate'], ParentType, ContextType, RequireFields<QueryEventRateArgs, 'bucket' | 'from' | 'to'>>;
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, RequireFields<QueryEventsArgs, 'first' | 'order'>>;
+  notificationState?: Resolver<ResolversTypes['NotificationState'], ParentType, ContextType>;
+  notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, RequireFields<QueryNotificationsArgs, 'first' | 'includeArchived' | 'unreadOnly'>>;
   timeline?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, RequireFields<QueryTimelineArgs, 'first' | 'order' | 'userId'>>;
   userActivityHeatmap?: Resolver<ResolversTypes['ActivityHeatmap'], ParentType, ContextType, RequireFields<QueryUserActivityHeatmapArgs, 'days' | 'userId'>>;
   viewer?: Resolver<ResolversTypes['ViewerInfo'], ParentType, ContextType>;
@@ -2738,6 +2883,7 @@ export type SourceCountResolvers<ContextType = GraphQLContext, ParentType extend
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
   deliveryTracking?: SubscriptionResolver<ResolversTypes['Event'], "deliveryTracking", ParentType, ContextType, RequireFields<SubscriptionDeliveryTrackingArgs, 'deliveryId'>>;
   events?: SubscriptionResolver<ResolversTypes['Event'], "events", ParentType, ContextType, Partial<SubscriptionEventsArgs>>;
+  notificationStateChanged?: SubscriptionResolver<ResolversTypes['NotificationState'], "notificationStateChanged", ParentType, ContextType>;
 }>;
 
 export type SystemAlertEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SystemAlertEvent'] = ResolversParentTypes['SystemAlertEvent']> = ResolversObject<{
@@ -2920,6 +3066,10 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   LevelCount?: LevelCountResolvers<ContextType>;
   LocationUpdatedEvent?: LocationUpdatedEventResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Notification?: NotificationResolvers<ContextType>;
+  NotificationConnection?: NotificationConnectionResolvers<ContextType>;
+  NotificationEdge?: NotificationEdgeResolvers<ContextType>;
+  NotificationState?: NotificationStateResolvers<ContextType>;
   OrderCancelledEvent?: OrderCancelledEventResolvers<ContextType>;
   OrderConfirmedEvent?: OrderConfirmedEventResolvers<ContextType>;
   OrderCreatedEvent?: OrderCreatedEventResolvers<ContextType>;

@@ -2,7 +2,7 @@
 import type { Analytics, EventSlice } from '../../analytics/analytics-service.js';
 import type { RateBucket } from '../../analytics/analytics-store.js';
 import type { ErrorKind as DomainErrorKind } from '../../analytics/error-store.js';
-import { encodeCursor } from '../../events/model.js';
+import type { CursorCodec } from '../../events/cursor.js';
 import type { ErrorKind, Resolvers } from '../generated/resolvers-types.js';
 import type { GraphQLContext } from '../context.js';
 import { parseCursor, requireRole } from '../guards.js';
@@ -11,9 +11,9 @@ const DEFAULT_PAGE = 50;
 
 const admin = (ctx: GraphQLContext, field: string) => requireRole(ctx, ['admin'], field);
 
-const toConnection = ({ events, hasNextPage }: EventSlice) => ({
-  edges: events.map((node) => ({ cursor: encodeCursor(node.seq), node })),
-  pageInfo: { endCursor: events.length ? encodeCursor(events[events.length - 1]!.seq) : null, hasNextPage },
+const toConnection = ({ events, hasNextPage }: EventSlice, cursors: CursorCodec) => ({
+  edges: events.map((node) => ({ cursor: cursors.encode(node.seq), node })),
+  pageInfo: { endCursor: events.length ? cursors.encode(events[events.length - 1]!.seq) : null, hasNextPage },
 });
 
 const toErrorKind = (kind: DomainErrorKind) => kind.toUpperCase() as ErrorKind;
@@ -30,19 +30,19 @@ export function createAnalyticsResolvers(analytics: Analytics): Resolvers {
       },
       async criticalEvents(_, { hours, first, after }, ctx) {
         admin(ctx, 'criticalEvents');
-        const page = { first: first ?? DEFAULT_PAGE, afterSeq: parseCursor(after, 'after') };
+        const page = { first: first ?? DEFAULT_PAGE, afterSeq: parseCursor(ctx, after, 'after') };
         ctx.budget.charge(page.first);
-        return toConnection(await analytics.criticalEvents(hours ?? 24, page));
+        return toConnection(await analytics.criticalEvents(hours ?? 24, page), ctx.hub.cursors);
       },
       async timeline(_, { userId, from, to, first, after, order }, ctx) {
         admin(ctx, 'timeline');
         const page = {
           first: first ?? DEFAULT_PAGE,
-          afterSeq: parseCursor(after, 'after'),
+          afterSeq: parseCursor(ctx, after, 'after'),
           order: order === 'NEWEST_FIRST' ? ('DESC' as const) : ('ASC' as const),
         };
         ctx.budget.charge(page.first);
-        return toConnection(await analytics.timeline(userId, { from: from ?? undefined, to: to ?? undefined }, page));
+        return toConnection(await analytics.timeline(userId, { from: from ?? undefined, to: to ?? undefined }, page), ctx.hub.cursors);
       },
       async errorSummary(_, { hours, latest }, ctx) {
         admin(ctx, 'errorSummary');

@@ -1,6 +1,6 @@
 /** Resolvers of the event log: the Event interface, queries, publishing and subscriptions. */
 import { getSpec, typesReceivableBy } from '../../events/catalogue.js';
-import { encodeCursor, type EventId, type HeraldEvent } from '../../events/model.js';
+import type { EventId, HeraldEvent } from '../../events/model.js';
 import type { Resolvers } from '../generated/resolvers-types.js';
 import type { GraphQLContext } from '../context.js';
 import type { LiveFeed } from '../../events/stream.js';
@@ -11,7 +11,7 @@ const MAX_PAGE = 500;
 
 /** Passes each event through, noting its cursor for the SSE `id:` line. */
 function resolveStreamed(event: HeraldEvent, _args: unknown, ctx: GraphQLContext): HeraldEvent {
-  if (ctx.stream) ctx.stream.cursor = encodeCursor(event.seq);
+  if (ctx.stream) ctx.stream.cursor = ctx.hub.cursors.encode(event.seq);
   return event;
 }
 
@@ -23,7 +23,7 @@ function keepFeed(ctx: GraphQLContext, feed: LiveFeed): LiveFeed {
 
 /** `Last-Event-ID` (set by a reconnecting EventSource) wins over the `after` the stream was opened with. */
 const resumeFrom = (ctx: GraphQLContext, after: string | null | undefined) =>
-  ctx.lastEventId ? parseCursor(ctx.lastEventId, 'Last-Event-ID') : parseCursor(after, 'after');
+  ctx.lastEventId ? ctx.hub.resumePoint(ctx.lastEventId, 'Last-Event-ID') : ctx.hub.resumePoint(after, 'after');
 
 export const eventResolvers: Resolvers = {
   Event: {
@@ -45,12 +45,12 @@ export const eventResolvers: Resolvers = {
           from: filter?.from ?? undefined,
           to: filter?.to ?? undefined,
         },
-        { afterSeq: parseCursor(after, 'after'), limit: first + 1, order: order === 'OLDEST_FIRST' ? 'ASC' : 'DESC' },
+        { afterSeq: parseCursor(ctx, after, 'after'), limit: first + 1, order: order === 'OLDEST_FIRST' ? 'ASC' : 'DESC' },
       );
       const page = rows.slice(0, first);
       return {
-        edges: page.map((node) => ({ cursor: encodeCursor(node.seq), node })),
-        pageInfo: { endCursor: page.length ? encodeCursor(page[page.length - 1]!.seq) : null, hasNextPage: rows.length > first },
+        edges: page.map((node) => ({ cursor: ctx.hub.cursors.encode(node.seq), node })),
+        pageInfo: { endCursor: page.length ? ctx.hub.cursors.encode(page[page.length - 1]!.seq) : null, hasNextPage: rows.length > first },
       };
     },
     viewer(_, __, ctx) {

@@ -21,6 +21,9 @@ const INDEXES: readonly IndexDescription[] = [
   { key: { userId: 1, timestamp: 1 }, name: 'userId_1_timestamp_1' },
   { key: { userId: 1, seq: 1 }, name: 'userId_1_seq_1' },
   { key: { deliveryId: 1, seq: 1 }, name: 'deliveryId_1_seq_1' },
+  // A viewer's events are `$or: [{ userId }, { roles }]`: MongoDB uses indexes for an `$or` only when every branch
+  // has one (else it scans the collection), and merges the two in seq order when both end in `seq`.
+  { key: { roles: 1, seq: 1 }, name: 'roles_1_seq_1' },
 ];
 const IDEMPOTENCY_INDEX = 'idempotencyKey_unique';
 const TIMESTAMP_KEY = { timestamp: 1 } as const;

@@ -24,6 +24,7 @@ import { createGroupCommit } from './group-commit.js';
 import { createMongoAnalytics, type MongoAnalytics } from './mongo-analytics.js';
 import { createMongoErrorStore } from './mongo-error-store.js';
 import { highestReserved, maxSeq, syncCounter, type CounterDoc } from './seq-counter.js';
+import { logEpoch } from './log-epoch.js';
 
 export { dbNameFromUrl, supportsTtlIndexes, toQuery, type RetentionMode };
 
@@ -78,8 +79,10 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
 
   let analytics: MongoAnalytics;
   let errors: WithAnalytics['errors'];
+  let epoch: string;
   try {
     await ensureEventIndexes(events, logger);
+    epoch = await logEpoch(db);
     await syncCounter(events, counters);
     analytics = await createMongoAnalytics(db, EVENTS_COLLECTION, failures);
     errors = await createMongoErrorStore(db, failures);
@@ -100,6 +103,7 @@ export async function createMongoEventStore(options: MongoEventStoreOptions): Pr
 
   return {
     kind: 'mongodb',
+    epoch,
     db,
     analytics,
     errors,

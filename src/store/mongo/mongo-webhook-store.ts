@@ -6,9 +6,12 @@
  * deliveries (a crash in between re-inserts nothing: the (endpointId, eventId) index is unique).
  *
  * FerretDB v1 does not isolate concurrent updates of one document (two `findOneAndUpdate`s can both match and
- * "win" it; checked in test/integration/webhooks-store.test.ts). Claims are therefore also serialized within
- * the process, which makes them exclusive on FerretDB for a single Herald instance; across instances only real
- * MongoDB guarantees it.
+ * "win" it; checked in test/integration/webhooks-store.test.ts), so a claim is not an update race: the claimer
+ * inserts a claim token `<deliveryId>:<claims>` into `webhook_claims`, whose unique `_id` lets exactly one of
+ * several instances claiming the same delivery from the same state win (a unique index holds on FerretDB too);
+ * only the winner then writes the lease and bumps the delivery's `claims` count, so the next claim (after a
+ * retry, a release or an expired lease) has a token of its own. Losers never write the delivery. Claims are also
+ * serialized within the process (fewer wasted tokens).
  */
 import type { AnyBulkWriteOperation, Collection, Db, Filter, IndexDescription } from 'mongodb';
 import type { AttemptRecord, DeliveryQuery, WebhookStore } from '../../webhooks/webhook-store.js';
@@ -26,10 +29,17 @@ export const WEBHOOK_COLLECTIONS = {
   deliveries: 'webhook_deliveries',
   attempts: 'webhook_attempts',
   cursor: 'webhook_cursor',
+  claims: 'webhook_claims',
 } as const;
 
 type EndpointDoc = Omit<WebhookEndpoint, 'id'> & { _id: string };
-type DeliveryDoc = Omit<WebhookDelivery, 'id'> & { _id: string };
+/** `claims`: how many times the delivery was claimed (absent on documents of Herald before claim tokens: 0). */
+type DeliveryDoc = Omit<WebhookDelivery, 'id'> & { _id: string; claims?: number };
+interface ClaimDoc {
+  _id: string;
+  leaseId: string;
+  at: number;
+}
 type AttemptDoc = DeliveryAttempt & { endpointId: string };
 interface CursorDoc {
   _id: string;
@@ -46,6 +56,7 @@ const INDEXES: Readonly<Partial<Record<keyof typeof WEBHOOK_COLLECTIONS, readonl
     { key: { endpointId: 1, _id: -1 }, name: 'endpoint_log' },
     { key: { createdAt: 1 }, name: 'created' },
   ],
+  claims: [{ key: { at: 1 }, name: 'claimed_at' }],
   attempts: [
     { key: { deliveryId: 1, n: 1 }, name: 'delivery_n' },
     { key: { endpointId: 1 }, name: 'endpoint' },
@@ -56,7 +67,7 @@ const CURSOR = 'enqueuer';
 const CHUNK = 1000;
 
 const toEndpoint = ({ _id, ...doc }: EndpointDoc): WebhookEndpoint => ({ ...doc, id: _id as EndpointId });
-const toDelivery = ({ _id, ...doc }: DeliveryDoc): WebhookDelivery => ({ ...doc, id: _id as DeliveryId });
+const toDelivery = ({ _id, claims: _claims, ...doc }: DeliveryDoc): WebhookDelivery => ({ ...doc, id: _id as DeliveryId });
 const toAttempt = ({ endpointId: _endpointId, _id: _ignored, ...doc }: AttemptDoc & { _id?: unknown }): DeliveryAttempt => doc;
 const endpointDoc = ({ id, ...endpoint }: WebhookEndpoint): EndpointDoc => ({ ...endpoint, _id: id });
 const deliveryDoc = ({ id, ...delivery }: WebhookDelivery): DeliveryDoc => ({ ...delivery, _id: id });
@@ -89,6 +100,23 @@ export async function createMongoWebhookStore(options: MongoWebhookStoreOptions)
   const deliveries = db.collection<DeliveryDoc>(WEBHOOK_COLLECTIONS.deliveries);
   const attempts = db.collection<AttemptDoc>(WEBHOOK_COLLECTIONS.attempts);
   const cursor = db.collection<CursorDoc>(WEBHOOK_COLLECTIONS.cursor);
+  const claims = db.collection<ClaimDoc>(WEBHOOK_COLLECTIONS.claims);
+
+  /** Claims one delivery found due: @returns it leased, or null when another claimer won it or it changed meanwhile. */
+  const claimOne = async (doc: DeliveryDoc, now: number, leaseUntil: number, leaseId: string): Promise<WebhookDelivery | null> => {
+    const n = doc.claims ?? 0;
+    try {
+      await claims.insertOne({ _id: `${doc._id}:${n}`, leaseId, at: now });
+    } catch (error) {
+      if (isDuplicateKey(error)) return null;
+      throw error;
+    }
+    const won = await deliveries.updateOne(
+      { _id: doc._id, status: 'pending', claims: n === 0 ? { $in: [0, null] } : n } as Filter<DeliveryDoc>,
+      { $set: { leaseUntil, leaseId, claims: n + 1 } },
+    );
+    return won.modifiedCount === 1 ? toDelivery({ ...doc, leaseUntil, leaseId }) : null;
+  };
 
   // No URL here (the event store owns the connection), so messages carry no driver text (see createErrorGuard).
   const guard = createErrorGuard('MongoDB webhook store').run;
@@ -189,14 +217,22 @@ export async function createMongoWebhookStore(options: MongoWebhookStoreOptions)
     claim: (endpointId, now, leaseUntil, leaseId, limit) =>
       guard('claim', () => serialized(async () => {
         const claimed: WebhookDelivery[] = [];
-        while (claimed.length < limit) {
-          const doc = await deliveries.findOneAndUpdate(
-            { endpointId, status: 'pending', nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } },
-            { $set: { leaseUntil, leaseId } },
-            { sort: { nextAttemptAt: 1, eventSeq: 1 }, returnDocument: 'after' },
-          );
-          if (!doc) break;
-          claimed.push(toDelivery(doc));
+        // Two rounds at most: what another instance won in the first is leased (or about to be) in the second.
+        for (let round = 0; round < 2 && claimed.length < limit; round++) {
+          const due = await deliveries
+            .find({ endpointId, status: 'pending', nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } })
+            .sort({ nextAttemptAt: 1, eventSeq: 1 })
+            .limit(limit - claimed.length)
+            .toArray();
+          if (due.length === 0) break;
+          let lost = 0;
+          for (const doc of due) {
+            if (claimed.some((c) => c.id === doc._id)) continue;
+            const delivery = await claimOne(doc, now, leaseUntil, leaseId);
+            if (delivery) claimed.push(delivery);
+            else lost++;
+          }
+          if (lost === 0) break;
         }
         return claimed;
       })),
@@ -242,7 +278,11 @@ export async function createMongoWebhookStore(options: MongoWebhookStoreOptions)
         const docs = await attempts.find({ deliveryId: { $in: [...ids] } }).sort({ deliveryId: 1, n: 1, at: 1 }).toArray();
         return docs.map(toAttempt);
       }),
-    purgeBefore: (before) => guard('purgeBefore', () => removeDeliveries({ createdAt: { $lt: before }, status: { $ne: 'pending' } })),
+    purgeBefore: (before) =>
+      guard('purgeBefore', async () => {
+        await claims.deleteMany({ at: { $lt: before } });
+        return removeDeliveries({ createdAt: { $lt: before }, status: { $ne: 'pending' } });
+      }),
 
     async close() {
       // The connection belongs to the event store.

@@ -14,6 +14,7 @@ import { timeBuckets } from '../time-buckets.js';
 import type { WithAnalytics } from '../../analytics/analytics-store.js';
 import { createSqliteAnalyticsStore, createSqliteCounters } from './sqlite-analytics.js';
 import { createSqliteErrorStore } from './sqlite-error-store.js';
+import { newLogEpoch } from '../../events/cursor.js';
 
 export interface SqliteEventStoreOptions {
   /** Directory of the database file (`herald.db`); `:memory:` for a throwaway store. */
@@ -86,6 +87,11 @@ CREATE INDEX IF NOT EXISTS events_source ON events (source);
 -- criticalEvents: walks the few CRITICAL entries newest first instead of scanning the log.
 CREATE INDEX IF NOT EXISTS events_level_seq ON events (level, seq);
 CREATE INDEX IF NOT EXISTS events_delivery_seq ON events (delivery_id, seq) WHERE delivery_id IS NOT NULL;
+-- Role broadcasts by role, so a viewer's events are two index ranges (its user id's, its role's broadcasts)
+-- instead of a scan of the log filtered by \`user_id = ? OR roles LIKE ?\`. Filled with each event.
+CREATE TABLE IF NOT EXISTS event_broadcasts (role TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (role, seq)) WITHOUT ROWID;
+-- The log's epoch (src/events/cursor.ts), chosen by the first open of this file.
+CREATE TABLE IF NOT EXISTS log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
 /** Roles are stored as `,a,b,` so one role matches with LIKE '%,role,%'. */
@@ -106,6 +112,19 @@ function toEvent(row: Row): HeraldEvent {
     deliveryId: row.delivery_id,
     idempotencyKey: row.idempotency_key,
   };
+}
+
+/** A log written before `event_broadcasts` existed gets its rows once, at the first open after the upgrade. */
+function backfillBroadcasts(db: Database.Database): void {
+  if (db.prepare("SELECT 1 FROM log_meta WHERE key = 'broadcasts'").get()) return;
+  db.transaction(() => {
+    const add = db.prepare('INSERT OR IGNORE INTO event_broadcasts (role, seq) VALUES (?, ?)');
+    const page = db.prepare<[number], { seq: number; roles: string }>("SELECT seq, roles FROM events WHERE seq > ? AND roles != '' ORDER BY seq LIMIT 10000");
+    for (let rows = page.all(0); rows.length > 0; rows = page.all(rows[rows.length - 1]!.seq)) {
+      for (const row of rows) for (const role of decodeRoles(row.roles)) add.run(role, row.seq);
+    }
+    db.prepare("INSERT INTO log_meta (key, value) VALUES ('broadcasts', '1')").run();
+  })();
 }
 
 /** Builds the WHERE clause shared by list and counts. */
@@ -147,6 +166,7 @@ export type SqliteEventStore = EventStore & WithAnalytics & { readonly db: Datab
 
 export function createSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
   let db: Database.Database;
+  let epoch: string;
   try {
     const file = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'herald.db');
     if (file !== ':memory:') mkdirSync(options.dataDir, { recursive: true });
@@ -158,6 +178,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     db.pragma(`cache_size = -${Math.max(2048, Math.floor(options.cacheSizeKiB ?? 65_536))}`);
     db.exec(MIGRATION);
+    db.prepare("INSERT OR IGNORE INTO log_meta (key, value) VALUES ('epoch', ?)").run(newLogEpoch());
+    epoch = (db.prepare("SELECT value FROM log_meta WHERE key = 'epoch'").get() as { value: string }).value;
+    backfillBroadcasts(db);
   } catch (cause) {
     throw new StoreError(`Cannot open the SQLite event log in ${options.dataDir}`, { cause });
   }
@@ -167,6 +190,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT DO NOTHING`,
   );
+  const addBroadcast = db.prepare('INSERT OR IGNORE INTO event_broadcasts (role, seq) VALUES (?, ?)');
   const byKey = db.prepare<[string], Row>('SELECT * FROM events WHERE idempotency_key = ?');
   const byId = db.prepare<[string], Row>('SELECT * FROM events WHERE id = ?');
 
@@ -190,7 +214,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
         if (!existing) throw new Error(`event ${event.id} was neither inserted nor found`);
         return { event: toEvent(existing), duplicate: true };
       }
-      return { event: { ...event, seq: Number(info.lastInsertRowid) }, duplicate: false };
+      const seq = Number(info.lastInsertRowid);
+      for (const role of event.roles) addBroadcast.run(role, seq);
+      return { event: { ...event, seq }, duplicate: false };
     });
     counters.apply(results.filter((r) => !r.duplicate).map((r) => r.event));
     return results;
@@ -209,6 +235,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
 
   return {
     kind: 'sqlite',
+    epoch,
     db,
     analytics: createSqliteAnalyticsStore(db),
     errors: createSqliteErrorStore(db),
@@ -226,17 +253,42 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     }),
     list: ({ filter, afterSeq, untilSeq, order, limit }: ListOptions) =>
       guard('list', () => {
-        const where = whereClause(filter);
-        let keyset = afterSeq === undefined ? '' : order === 'ASC' ? ' AND seq > ?' : ' AND seq < ?';
-        const params = afterSeq === undefined ? [...where.params] : [...where.params, afterSeq];
-        if (untilSeq !== undefined) {
-          keyset += ' AND seq <= ?';
-          params.push(untilSeq);
+        const keysetOn = (column: string) => {
+          let sql = afterSeq === undefined ? '' : order === 'ASC' ? ` AND ${column} > ?` : ` AND ${column} < ?`;
+          const params: unknown[] = afterSeq === undefined ? [] : [afterSeq];
+          if (untilSeq !== undefined) {
+            sql += ` AND ${column} <= ?`;
+            params.push(untilSeq);
+          }
+          return { sql, params };
+        };
+        if (!filter.audience) {
+          const where = whereClause(filter);
+          const keyset = keysetOn('seq');
+          const rows = db
+            .prepare<unknown[], Row>(`SELECT * FROM events WHERE ${where.sql}${keyset.sql} ORDER BY seq ${order} LIMIT ?`)
+            .all(...where.params, ...keyset.params, limit);
+          return rows.map(toEvent);
         }
-        const rows = db
-          .prepare<unknown[], Row>(`SELECT * FROM events WHERE ${where.sql}${keyset} ORDER BY seq ${order} LIMIT ?`)
-          .all(...params, limit);
-        return rows.map(toEvent);
+        // A viewer's events: those addressed to it (the user index) and its role's broadcasts (event_broadcasts),
+        // each read as an index range in seq order, then merged.
+        const { audience, ...rest } = filter;
+        const base = whereClause({ ...rest, types: rest.types ? rest.types.filter((t) => audience.types.includes(t)) : audience.types });
+        const keyset = keysetOn('e.seq');
+        const own = db
+          .prepare<unknown[], Row>(
+            `SELECT e.* FROM events e INDEXED BY events_user_seq_ts WHERE e.user_id = ? AND ${base.sql}${keyset.sql} ORDER BY e.seq ${order} LIMIT ?`,
+          )
+          .all(audience.userId, ...base.params, ...keyset.params, limit);
+        const broadcast = db
+          .prepare<unknown[], Row>(
+            `SELECT e.* FROM event_broadcasts b JOIN events e ON e.seq = b.seq
+             WHERE b.role = ? AND (e.user_id IS NULL OR e.user_id != ?) AND ${base.sql}${keysetOn('b.seq').sql} ORDER BY b.seq ${order} LIMIT ?`,
+          )
+          .all(audience.role, audience.userId, ...base.params, ...keyset.params, limit);
+        if (broadcast.length === 0) return own.map(toEvent);
+        const merged = [...own, ...broadcast].sort((x, y) => (order === 'ASC' ? x.seq - y.seq : y.seq - x.seq));
+        return merged.slice(0, limit).map(toEvent);
       }),
     countSince: (since) =>
       guard('count', () => (db.prepare('SELECT count(*) AS n FROM events WHERE ts >= ?').get(since) as { n: number }).n),
@@ -249,7 +301,13 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
         const assigned = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined)?.seq ?? 0;
         return { oldest, head: Math.max(top, assigned) };
       }),
-    purgeBefore: (before) => guard('purge', () => db.prepare('DELETE FROM events WHERE ts < ?').run(before).changes),
+    purgeBefore: (before) =>
+      guard('purge', () =>
+        db.transaction(() => {
+          db.prepare("DELETE FROM event_broadcasts WHERE seq IN (SELECT seq FROM events WHERE ts < ? AND roles != '')").run(before);
+          return db.prepare('DELETE FROM events WHERE ts < ?').run(before).changes;
+        })(),
+      ),
     async close() {
       if (db.open) db.close();
     },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEnqueuer } from '../../../src/webhooks/enqueuer.js';
 import { createEndpointDirectory } from '../../../src/webhooks/directory.js';
-import { createPresenceLog } from '../../../src/webhooks/presence.js';
+import { createPresenceLog, type BoardEntry, type PresenceBoard } from '../../../src/webhooks/presence.js';
 import type { EndpointId, WebhookDelivery, WebhookEndpoint } from '../../../src/webhooks/model.js';
 import type { EventId, HeraldEvent } from '../../../src/events/model.js';
 import type { ListOptions } from '../../../src/events/event-store.js';
@@ -65,7 +65,7 @@ const endpoint = (overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint => 
   failingSince: null, secrets: [], createdAt: 0, updatedAt: 0, ...overrides,
 });
 
-async function setup(endpoints: WebhookEndpoint[], options: { batchSize?: number; until?: () => number | undefined } = {}) {
+async function setup(endpoints: WebhookEndpoint[], options: { batchSize?: number; until?: () => number | undefined; board?: PresenceBoard; now?: () => number } = {}) {
   const log = fakeLog();
   const outbox = fakeOutbox();
   const directory = createEndpointDirectory({ listEndpoints: async () => endpoints });
@@ -80,13 +80,34 @@ async function setup(endpoints: WebhookEndpoint[], options: { batchSize?: number
     presence,
     pollMs: 60_000,
     presenceGraceMs: 200,
-    now: () => NOW,
+    board: options.board,
+    clusterGraceMs: 3_000,
+    now: options.now ?? (() => NOW),
     batchSize: options.batchSize,
     until: options.until,
     onEnqueued: (ids) => enqueued.push(...ids),
     onError: (error) => errors.push(error),
   });
   return { log, outbox, presence, enqueuer, enqueued, errors };
+}
+
+/** The other instances of a cluster as the board shows them: `reports` per event id, instance -> live owners. */
+function fakeBoard(instances: string[]) {
+  const reports = new Map<string, Map<string, string[]>>();
+  const board: PresenceBoard = {
+    report() {},
+    async read(ids) {
+      const entries = new Map<EventId, BoardEntry>();
+      for (const id of ids) {
+        const byInstance = reports.get(id);
+        if (byInstance) entries.set(id, { reported: new Set(byInstance.keys()), live: new Set([...byInstance.values()].flat()) });
+      }
+      return { instances: new Set(instances), entries };
+    },
+    async close() {},
+  };
+  const report = (eventId: string, instance: string, live: string[]) => reports.set(eventId, (reports.get(eventId) ?? new Map()).set(instance, live));
+  return { board, report };
 }
 
 const pairs = (outbox: ReturnType<typeof fakeOutbox>) => [...outbox.deliveries.keys()].sort();
@@ -195,6 +216,40 @@ describe('createEnqueuer', () => {
     presence.record(fresh.id, 'sup_1', true);
     await waitFor(() => outbox.state.cursor === 1, 1000, 'held event processed');
     expect(outbox.deliveries.size).toBe(0);
+    await enqueuer.stop();
+  });
+
+  it('skips a WHEN_OFFLINE delivery when the owner received the event live on another instance', async () => {
+    const { board, report } = fakeBoard(['b', 'c']);
+    const { log, outbox, presence, enqueuer } = await setup([endpoint({ mode: 'WHEN_OFFLINE' })], { board });
+    await enqueuer.start();
+    const liveOnB = log.add('sup_1');
+    const offlineEverywhere = log.add('sup_1');
+    for (const e of [liveOnB, offlineEverywhere]) presence.record(e.id, 'sup_1', false);
+    report(liveOnB.id, 'b', ['sup_1']);
+    report(liveOnB.id, 'c', []);
+    report(offlineEverywhere.id, 'b', []);
+    report(offlineEverywhere.id, 'c', []);
+    enqueuer.trigger();
+    await waitFor(() => outbox.state.cursor === 2, 1000, 'pass');
+    expect(pairs(outbox)).toEqual(['whe_1/evt_2']);
+    await enqueuer.stop();
+  });
+
+  it('waits for every other live instance to report a fresh event, and counts a silent one as offline after the grace', async () => {
+    const { board, report } = fakeBoard(['b', 'c']);
+    let now = NOW;
+    const { log, outbox, presence, enqueuer } = await setup([endpoint({ mode: 'WHEN_OFFLINE' })], { board, now: () => now });
+    await enqueuer.start();
+    const fresh = log.add('sup_1', { timestamp: NOW });
+    presence.record(fresh.id, 'sup_1', false);
+    report(fresh.id, 'b', []);
+    enqueuer.trigger();
+    await new Promise((r) => setTimeout(r, 250));
+    expect(outbox.state.cursor).toBe(0); // c has not reported
+    now = NOW + 3_001;
+    await waitFor(() => outbox.state.cursor === 1, 1000, 'the grace to pass');
+    expect(pairs(outbox)).toEqual(['whe_1/evt_1']);
     await enqueuer.stop();
   });
 });

@@ -10,13 +10,13 @@ describe('eventPayload', () => {
       source: 'inventory-service', timestamp: Date.UTC(2025, 5, 2, 12), data: examplePayload('inventory_alert'),
       deliveryId: null, idempotencyKey: 'k1',
     };
-    const body = JSON.parse(eventPayload(event));
+    const body = JSON.parse(eventPayload(event, 'k3v9x2mq-42'));
     expect(body).toEqual({
       type: 'inventory_alert',
       timestamp: '2025-06-02T12:00:00.000Z',
       data: {
         id: 'evt_01JX', type: 'inventory_alert', level: 'HIGH', userId: 'sup_1', source: 'inventory-service',
-        timestamp: '2025-06-02T12:00:00.000Z', cursor: '42', ...examplePayload('inventory_alert'),
+        timestamp: '2025-06-02T12:00:00.000Z', cursor: 'k3v9x2mq-42', ...examplePayload('inventory_alert'),
       },
     });
     expect(Object.keys(body)).toEqual(['type', 'timestamp', 'data']);
@@ -27,7 +27,7 @@ describe('eventPayload', () => {
       id: 'evt_1' as EventId, seq: 1, type: 'order_created', level: 'HIGH', userId: null, roles: [], source: 's',
       timestamp: 0, data: { orderId: 'o' }, deliveryId: null, idempotencyKey: null,
     } satisfies HeraldEvent;
-    expect(eventPayload(event)).toBe(eventPayload({ ...event }));
+    expect(eventPayload(event, 'k3v9x2mq-1')).toBe(eventPayload({ ...event }, 'k3v9x2mq-1'));
   });
 });
 

@@ -786,6 +786,13 @@ export type LocationUpdatedEvent = Event & {
 };
 
 export type Mutation = {
+  /** Archives these events (hidden from `notifications` unless `includeArchived`; not unread). Same limit and rules as markNotificationsRead. */
+  archiveNotifications: NotificationState;
+  /**
+   * Clears every event at or before `through` (default: up to now) from the list and the count. `clearedThrough`
+   * never goes back.
+   */
+  clearNotifications: NotificationState;
   /**
    * Closes every live connection (WebSocket and SSE) of one user on this instance, e.g. after their account was
    * locked; their clients are told why (WebSocket close 4031, SSE final `event: error`). Returns how many were
@@ -803,6 +810,18 @@ export type Mutation = {
   disableWebhookEndpoint: WebhookEndpoint;
   /** Resumes deliveries (pending ones included) and clears the failure record. */
   enableWebhookEndpoint: WebhookEndpoint;
+  /**
+   * Marks every event at or before `through` read (a cursor the viewer has seen, e.g. the newest in its list), or,
+   * without it, every event up to now. `readThrough` never goes back.
+   */
+  markAllNotificationsRead: NotificationState;
+  /**
+   * Marks these events read. At most `NOTIFICATIONS_MAX_IDS` ids per call (BAD_USER_INPUT above it); ids the viewer
+   * may not see, unknown ones and purged ones are ignored.
+   */
+  markNotificationsRead: NotificationState;
+  /** Marks these events unread again (also those at or before `readThrough`). Same limit and rules as markNotificationsRead. */
+  markNotificationsUnread: NotificationState;
   /** Publishes one event. Roles `service` and `admin` only. Written to the log before it is returned. */
   publishEvent: Event;
   /** Publishes several events atomically with respect to validation: one bad input rejects them all. */
@@ -834,6 +853,16 @@ export type Mutation = {
 };
 
 
+export type MutationArchiveNotificationsArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
+
+export type MutationClearNotificationsArgs = {
+  through?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type MutationCloseUserSessionsArgs = {
   reason?: InputMaybe<Scalars['String']['input']>;
   userId: Scalars['ID']['input'];
@@ -857,6 +886,21 @@ export type MutationDisableWebhookEndpointArgs = {
 
 export type MutationEnableWebhookEndpointArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationMarkAllNotificationsReadArgs = {
+  through?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationMarkNotificationsReadArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
+
+export type MutationMarkNotificationsUnreadArgs = {
+  ids: Array<Scalars['ID']['input']>;
 };
 
 
@@ -899,6 +943,45 @@ export type MutationSendTestWebhookArgs = {
 export type MutationUpdateWebhookEndpointArgs = {
   id: Scalars['ID']['input'];
   input: UpdateWebhookEndpointInput;
+};
+
+/** One event as a notification of the viewer. */
+export type Notification = {
+  /** Archived: left out of `notifications` unless `includeArchived`, and never counted as unread. */
+  archived: Scalars['Boolean']['output'];
+  event: Event;
+  /** Read: marked read one by one, or at or before `readThrough` (and not marked unread since). */
+  read: Scalars['Boolean']['output'];
+};
+
+export type NotificationConnection = {
+  edges: Array<NotificationEdge>;
+  pageInfo: PageInfo;
+};
+
+export type NotificationEdge = {
+  /** The event's cursor: pass the last one (`pageInfo.endCursor`) as `after` for the next, older page. */
+  cursor: Scalars['String']['output'];
+  node: Notification;
+};
+
+/** Read state of the notifications (the events addressed to the viewer), kept per user on the server. */
+export type NotificationState = {
+  /** Every event at or before this cursor is cleared from the list (clearNotifications). Null when never. */
+  clearedThrough?: Maybe<Scalars['String']['output']>;
+  /** Every event at or before this cursor is read (markAllNotificationsRead). Null when never. */
+  readThrough?: Maybe<Scalars['String']['output']>;
+  /**
+   * Events the viewer may see, within retention, not read, not archived and not cleared. Counted exactly up to a cap
+   * (99): above it, `unreadCount` is the cap and `unreadCountCapped` is true (show "99+"). New events raise it: the
+   * `events` subscription brings them (count them in, or query `notificationState` again);
+   * `notificationStateChanged` fires on read-state changes only.
+   */
+  unreadCount: Scalars['Int']['output'];
+  /** True when more events are unread than `unreadCount` says (it stopped at the cap). */
+  unreadCountCapped: Scalars['Boolean']['output'];
+  /** When this state last changed (null: never). */
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
 /** The order was cancelled. */
@@ -1268,6 +1351,14 @@ export type Query = {
    * have received live. Cursor pagination: pass `pageInfo.endCursor` as `after` for the next page.
    */
   events: EventConnection;
+  /** The viewer's read state. */
+  notificationState: NotificationState;
+  /**
+   * The viewer's notifications newest first, without cleared ones (at or before `clearedThrough`) and without archived
+   * ones unless `includeArchived`. `unreadOnly` keeps the unread ones; `types` narrows them (a type the viewer's role
+   * may never receive is FORBIDDEN, as for `events`). Domains are sets of types (`docs/events.md`). `first` is 1–100.
+   */
+  notifications: NotificationConnection;
   /** What happened to one user: their events in `[from, to)` (either bound optional), oldest first by default. */
   timeline: EventConnection;
   /**
@@ -1322,6 +1413,15 @@ export type QueryEventsArgs = {
   filter?: InputMaybe<EventFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   order?: InputMaybe<EventOrder>;
+};
+
+
+export type QueryNotificationsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
+  types?: InputMaybe<Array<EventType>>;
+  unreadOnly?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -1447,6 +1547,8 @@ export type Subscription = {
    * and none twice. Over SSE the `Last-Event-ID` header does the same.
    */
   events: Event;
+  /** The viewer's read state, each time it changes on any device (and once at start). */
+  notificationStateChanged: NotificationState;
 };
 
 
