@@ -5,6 +5,7 @@
  * types are in both roles' audiences). A supplier's webhook endpoint for ORDER_CREATED (minLevel HIGH, mode
  * ALWAYS) gets every order_created addressed to its owner or broadcast to suppliers (order_created is HIGH).
  */
+import { cursorParts } from '../utils/cursors.js';
 
 export type SoakType = 'order_created' | 'wallet_updated';
 export type SoakRole = 'customer' | 'supplier' | 'admin';
@@ -39,3 +40,16 @@ export const supplierId = (i: number) => `sup_soak_${i}`;
 
 /** The subscription every soak subscriber holds (both transports). */
 export const SOAK_TYPES_ENUM = ['ORDER_CREATED', 'WALLET_UPDATED'] as const;
+
+/**
+ * Every cursor's log epoch seen in this run (answers, receipts, the log read back): one log, so exactly one,
+ * across restarts too (a second epoch would make every resume a foreign cursor).
+ */
+export const epochsSeen = new Set<string>();
+
+/** The log position a cursor names (and its epoch recorded in `epochsSeen`). */
+export function seqOf(cursor: string): number {
+  const { epoch, seq } = cursorParts(cursor);
+  epochsSeen.add(epoch);
+  return seq;
+}

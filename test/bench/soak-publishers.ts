@@ -6,7 +6,7 @@
  * publisher gave up is counted, not guessed at.
  */
 import { examplePayload } from '../../src/events/examples.js';
-import { customerId, supplierId, type AckedEvent, type SoakType } from './soak-model.js';
+import { customerId, seqOf, supplierId, type AckedEvent, type SoakType } from './soak-model.js';
 
 export interface PublisherStats {
   calls: number;
@@ -148,7 +148,7 @@ export function startPublishers(options: PublishersOptions): Publishers {
         if (result.events.length !== batch.length) stats.fatal.push(`asked for ${batch.length} events, the answer has ${result.events.length}`);
         result.events.forEach((event, i) => {
           const asked = batch[i]!;
-          acked.push({ key: asked.key, id: event.id, seq: Number(event.cursor), type: asked.type, userId: asked.userId, roles: asked.roles });
+          acked.push({ key: asked.key, id: event.id, seq: seqOf(event.cursor), type: asked.type, userId: asked.userId, roles: asked.roles });
         });
         return;
       }

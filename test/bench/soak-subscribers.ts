@@ -12,7 +12,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { EventSource } from 'eventsource';
-import { SOAK_TYPES_ENUM, type SoakViewer } from './soak-model.js';
+import { seqOf, SOAK_TYPES_ENUM, type SoakViewer } from './soak-model.js';
 
 export interface Receipt {
   readonly id: string;
@@ -81,7 +81,7 @@ export function startWsSubscriber(options: { name: string; wsUrl: string; token:
             next(result) {
               if (result.errors?.length) return void record.resultErrors.push(String(result.errors[0]!.message));
               const event = result.data!.events;
-              record.receipts.push({ id: event.id, seq: Number(event.cursor) });
+              record.receipts.push({ id: event.id, seq: seqOf(event.cursor) });
               last = event.cursor;
             },
             error: (error) => resolve(describeEnd(error)),
@@ -132,7 +132,7 @@ export function startSseSubscriber(options: { name: string; graphqlUrl: string; 
     fresh.addEventListener('next', (event) => {
       const result = JSON.parse(event.data) as { data?: { events: { id: string; cursor: string } }; errors?: Array<{ message: string }> };
       if (result.errors?.length) return void record.resultErrors.push(result.errors[0]!.message);
-      record.receipts.push({ id: result.data!.events.id, seq: Number(result.data!.events.cursor) });
+      record.receipts.push({ id: result.data!.events.id, seq: seqOf(result.data!.events.cursor) });
       lastSeen = event.lastEventId || lastSeen;
     });
     fresh.addEventListener('error', (event) => {

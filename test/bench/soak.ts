@@ -34,7 +34,7 @@ import { startPublishers } from './soak-publishers.js';
 import { startSseSubscriber, startWsSubscriber, type Subscriber } from './soak-subscribers.js';
 import { startWebhookReceivers } from './soak-webhooks.js';
 import { failures, judge, type LogEntry, type Verdict } from './soak-check.js';
-import { customerId, supplierId, type SoakViewer } from './soak-model.js';
+import { customerId, epochsSeen, seqOf, supplierId, type SoakViewer } from './soak-model.js';
 
 const JWT_SECRET = 'soak-run-secret-that-is-long-enough-for-hs256-0123456789';
 const METRICS_TOKEN = 'soak-run-metrics-token-0123456789';
@@ -142,7 +142,7 @@ async function readLog(graphqlUrl: string, token: string): Promise<LogEntry[]> {
   let after: string | null = null;
   for (;;) {
     const page: any = await gql(graphqlUrl, token, query, { after });
-    for (const edge of page.events.edges) out.push({ id: edge.node.id, seq: Number(edge.node.cursor) });
+    for (const edge of page.events.edges) out.push({ id: edge.node.id, seq: seqOf(edge.node.cursor) });
     if (!page.events.pageInfo.hasNextPage) return out;
     after = page.events.pageInfo.endCursor;
   }
@@ -250,6 +250,7 @@ export async function main(argv: string[]): Promise<void> {
       input: { type: 'WALLET_UPDATED', userId: 'cus_soak_nobody', source: 'soak-start', data: examplePayload('wallet_updated') },
     });
     const after = sentinel.publishEvent.cursor as string;
+    const startSeq = seqOf(after);
     const wsUrl = server.graphqlUrl.replace(/^http/, 'ws');
     const viewers: Array<{ label: string; viewer: SoakViewer }> = [
       ...Array.from({ length: options.customers }, (_, i) => ({ label: 'customer', viewer: { sub: customerId(i), role: 'customer' as const } })),
@@ -312,7 +313,7 @@ export async function main(argv: string[]): Promise<void> {
 
     // Drain: until every subscriber and endpoint has everything, or nothing moved for 20 s, or --drain passed.
     const pending = () => {
-      const v = judge({ acked: publishers.acked, log: [], startSeq: Number(after), subscribers: subscribers.map((s) => s.record), endpoints: receivers.endpoints });
+      const v = judge({ acked: publishers.acked, log: [], startSeq, subscribers: subscribers.map((s) => s.record), endpoints: receivers.endpoints });
       return v.subscribers.reduce((s, x) => s + x.gaps, 0) + v.webhooks.reduce((s, x) => s + x.missing, 0);
     };
     const drainEnd = Date.now() + options.drainSeconds * 1000;
@@ -338,7 +339,7 @@ export async function main(argv: string[]): Promise<void> {
     const stop = await server.kill('SIGTERM');
     const shutdownMs = Date.now() - stopAt;
 
-    const verdict = judge({ acked: publishers.acked, log, startSeq: Number(after), subscribers: records, endpoints: receivers.endpoints });
+    const verdict = judge({ acked: publishers.acked, log, startSeq, subscribers: records, endpoints: receivers.endpoints });
     const stats = publishers.stats;
     console.log('\n--- soak results ---');
     console.log(
@@ -353,6 +354,7 @@ export async function main(argv: string[]): Promise<void> {
         ['acknowledged events lost', String(verdict.lost)],
         ['acknowledged at another position', String(verdict.moved)],
         ['in the log, never acknowledged', String(verdict.unacknowledgedInLog)],
+        ['log epochs in the cursors seen', [...epochsSeen].join(', ')],
       ]),
     );
     printVerdict(verdict);
@@ -374,6 +376,7 @@ export async function main(argv: string[]): Promise<void> {
     if (stats.fatal.length) broken.push(`publishers: ${stats.fatal.length} requests refused or given up (first: ${stats.fatal[0]})`);
     const resultErrors = records.flatMap((r) => r.resultErrors);
     if (resultErrors.length) broken.push(`subscribers: ${resultErrors.length} GraphQL errors on open subscriptions (first: ${resultErrors[0]})`);
+    if (epochsSeen.size !== 1) broken.push(`cursors name ${epochsSeen.size} log epochs (${[...epochsSeen].join(', ')}), not one`);
     if (killTimes.length !== options.kills) broken.push(`${killTimes.length} of ${options.kills} SIGKILLs happened`);
     if (stop.code !== 0) broken.push(`the final SIGTERM ended the server with ${stop.code ?? stop.signal}, not 0`);
     const bad = receivers.endpoints.flatMap((e) => e.badSignatures);
