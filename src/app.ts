@@ -93,7 +93,8 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
         logger,
       })
     : undefined;
-  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt, board });
+  const webhooks = createWebhooks({ store: webhookStore, events: store, settings: config.webhooks, logger, retentionDays: config.retentionDays, onAttempt: metrics.webhookAttempt, onHealthTransition: metrics.webhookHealthChanged, board });
+  metrics.observeWebhooks(webhooks);
   // Notifications are made of the hub's events; the hub is made below (it needs the schema), so it is read lazily.
   const hubEvents: NotificationEvents = {
     getEvent: (viewer, id) => hub.getEvent(viewer, id),
@@ -146,7 +147,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
     logger,
     graphiql: config.graphiql,
     publicIntrospection: config.publicIntrospection,
-    limits: config.limits,
+    limits: { ...config.limits, onRefused: metrics.requestRefused },
     isDraining: () => closed,
     plugins: [useExport({ store, verifier, logger })],
   });

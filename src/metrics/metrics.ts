@@ -10,6 +10,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Hub } from '../events/hub.js';
 import type { EventStore } from '../events/event-store.js';
 import type { HeraldEvent } from '../events/model.js';
+import type { DocumentLimitName } from '../graphql/limits.js';
+import type { EndpointStates, HealthTransition } from '../webhooks/health.js';
 import { writeError } from '../transport/error-response.js';
 
 export interface MetricsOptions {
@@ -31,6 +33,12 @@ export interface Metrics {
   webhookAttempt(outcome: 'succeeded' | 'retrying' | 'failed'): void;
   /** The store, with each operation's latency recorded. */
   timeStore<T extends EventStore>(store: T): T;
+  /** Reads the webhook endpoints' health on every scrape. */
+  observeWebhooks(webhooks: { endpointStates(): EndpointStates }): void;
+  /** Webhook observer: an endpoint's health changed. */
+  webhookHealthChanged(to: HealthTransition): void;
+  /** Document-limit observer: an operation refused by `limit` (src/graphql/limits.ts). */
+  requestRefused(limit: DocumentLimitName): void;
   /** Answers `GET /metrics`. */
   serve(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
@@ -121,6 +129,36 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registers: [registry],
   });
 
+  // --- Webhook endpoint health and document-limit refusals (kept apart from the connection limits above) ---
+  let webhooks: { endpointStates(): EndpointStates } | undefined;
+  new Gauge({
+    name: 'herald_webhook_endpoints',
+    help: 'Webhook endpoints by health: state healthy or failing (enabled), or disabled with reason gone (410), failing (for WEBHOOK_DISABLE_AFTER) or manual. The same on every instance sharing a store',
+    labelNames: ['state', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const states = webhooks?.endpointStates();
+      if (!states) return;
+      this.set({ state: 'healthy', reason: '' }, states.healthy);
+      this.set({ state: 'failing', reason: '' }, states.failing);
+      for (const [reason, count] of Object.entries(states.disabled)) this.set({ state: 'disabled', reason: reason.toLowerCase() }, count);
+    },
+  });
+  const healthChanges = new Counter({
+    name: 'herald_webhook_endpoint_health_changes_total',
+    help: 'Webhook endpoint health changes made by this instance: failing (first failure), recovered (a success after failures), disabled_gone, disabled_failing',
+    labelNames: ['to'],
+    registers: [registry],
+  });
+  const requestsRefused = new Counter({
+    name: 'herald_requests_refused_total',
+    help: 'GraphQL operations (HTTP, WebSocket, SSE) refused by a document limit: maxDocumentBytes, maxTokens, maxDepth, maxAliases, maxDirectives, maxCost',
+    labelNames: ['limit'],
+    registers: [registry],
+  });
+  // --- end of webhook health and document-limit refusals ---
+
   const unauthorized = (res: ServerResponse, status: 401 | 404, message: string) =>
     writeError(res, { status, code: status === 401 ? 'UNAUTHENTICATED' : 'NOT_FOUND', message });
   const tokenMatches = (header: string | undefined) => {
@@ -140,6 +178,15 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     webhookAttempt(outcome) {
       attempts.inc({ outcome });
+    },
+    observeWebhooks(target) {
+      webhooks = target;
+    },
+    webhookHealthChanged(to) {
+      healthChanges.inc({ to });
+    },
+    requestRefused(limit) {
+      requestsRefused.inc({ limit });
     },
     dispatched(event) {
       latency.observe(Math.max(0, Date.now() - event.timestamp) / 1000);

@@ -26,6 +26,8 @@ export function endpointWants(endpoint: WebhookEndpoint, event: HeraldEvent): bo
 
 export interface EndpointDirectory {
   get(id: EndpointId): WebhookEndpoint | undefined;
+  /** Every endpoint, enabled or not (health metrics). */
+  all(): Iterable<WebhookEndpoint>;
   /** Endpoints that want `event` (see {@link endpointWants}). */
   candidates(event: HeraldEvent): WebhookEndpoint[];
   /** Whether any enabled endpoint uses `WHEN_OFFLINE` (presence is recorded only then). */
@@ -74,6 +76,7 @@ export function createEndpointDirectory(store: Pick<WebhookStore, 'listEndpoints
 
   return {
     get: (id) => byId.get(id),
+    all: () => byId.values(),
     candidates(event) {
       fresh();
       const found: WebhookEndpoint[] = admins.filter((e) => endpointWants(e, event));

@@ -1,7 +1,8 @@
 /**
  * Endpoint health: tracks since when an endpoint has been failing without a single success, disables it after
  * `disableAfterMs` of that (or at once on 410 Gone), and announces the automatic disable to its owner.
- * Updates for one endpoint are applied one at a time, in the order the results arrived.
+ * Updates for one endpoint are applied one at a time, in the order the results arrived. `states()` counts the
+ * endpoints by health for metrics (counts, not one series per endpoint: endpoints are as many as suppliers).
  */
 import type { EndpointDirectory } from './directory.js';
 import type { DisabledReason, EndpointId, WebhookEndpoint } from './model.js';
@@ -16,10 +17,24 @@ export interface EndpointHealthOptions {
   /** Told about every automatic disable (publishes `webhook_endpoint_disabled`). Failures go to `onError`. */
   readonly onDisabled: (endpoint: WebhookEndpoint) => Promise<void>;
   readonly onError?: (error: unknown) => void;
+  /** Told of each change of an endpoint's health as it is stored (metrics). */
+  readonly onTransition?: (to: HealthTransition) => void;
+}
+
+/** `failing`: a first failure after success; `recovered`: a success after failures; `disabled`: switched off by health. */
+export type HealthTransition = 'failing' | 'recovered' | 'disabled_gone' | 'disabled_failing';
+
+/** Endpoints by health: enabled and succeeding, enabled but failing since some time, disabled (by reason). */
+export interface EndpointStates {
+  healthy: number;
+  failing: number;
+  disabled: Record<DisabledReason, number>;
 }
 
 export interface EndpointHealth {
   observe(endpointId: EndpointId, signal: EndpointSignal, at: number): void;
+  /** Counts every endpoint the directory holds by health, now. */
+  states(): EndpointStates;
   /** Resolves when every observed signal has been applied. */
   settled(): Promise<void>;
 }
@@ -36,16 +51,18 @@ export function createEndpointHealth(options: EndpointHealthOptions): EndpointHe
       if (updated) directory.put(updated);
       return updated;
     };
-    const disable = async (reason: DisabledReason) => {
+    const disable = async (reason: 'GONE' | 'FAILING') => {
       const updated = await patch({ enabled: false, disabledReason: reason, disabledAt: at });
+      if (updated) options.onTransition?.(reason === 'GONE' ? 'disabled_gone' : 'disabled_failing');
       if (updated) await options.onDisabled(updated);
     };
     if (signal === 'ok') {
-      if (endpoint.failingSince !== null) await patch({ failingSince: null });
+      if (endpoint.failingSince !== null && (await patch({ failingSince: null }))) options.onTransition?.('recovered');
     } else if (endpoint.enabled) {
       if (signal === 'gone') await disable('GONE');
-      else if (endpoint.failingSince === null) await patch({ failingSince: at });
-      else if (at - endpoint.failingSince >= options.disableAfterMs) await disable('FAILING');
+      else if (endpoint.failingSince === null) {
+        if (await patch({ failingSince: at })) options.onTransition?.('failing');
+      } else if (at - endpoint.failingSince >= options.disableAfterMs) await disable('FAILING');
     }
   };
 
@@ -62,6 +79,15 @@ export function createEndpointHealth(options: EndpointHealthOptions): EndpointHe
           if (chains.get(id) === next) chains.delete(id);
         });
       chains.set(id, next);
+    },
+    states() {
+      const states: EndpointStates = { healthy: 0, failing: 0, disabled: { GONE: 0, FAILING: 0, MANUAL: 0 } };
+      for (const endpoint of directory.all()) {
+        if (!endpoint.enabled) states.disabled[endpoint.disabledReason ?? 'MANUAL']++;
+        else if (endpoint.failingSince !== null) states.failing++;
+        else states.healthy++;
+      }
+      return states;
     },
     async settled() {
       while (chains.size) await Promise.all(chains.values());

@@ -12,7 +12,7 @@ import { createEndpointDirectory } from './directory.js';
 import { createDispatcher, type AttemptOutcome } from './dispatcher.js';
 import { createWebhookApi, type WebhookApi } from './api.js';
 import { createEnqueuer } from './enqueuer.js';
-import { createEndpointHealth } from './health.js';
+import { createEndpointHealth, type EndpointStates, type HealthTransition } from './health.js';
 import { createPresenceLog, recordPresence, type PresenceBoard } from './presence.js';
 import { createHttpSender, type WebhookSender } from './sender.js';
 import type { LookupFn } from './ssrf-guard.js';
@@ -44,6 +44,8 @@ export interface WebhooksOptions {
   readonly lookup?: LookupFn;
   /** Observer of every finished delivery attempt (metrics). */
   readonly onAttempt?: (outcome: AttemptOutcome) => void;
+  /** Observer of every change of an endpoint's health (metrics). */
+  readonly onHealthTransition?: (to: HealthTransition) => void;
   /** With other instances: presence shared with them, so WHEN_OFFLINE is cluster-wide (see presence.ts). */
   readonly board?: PresenceBoard;
 }
@@ -56,6 +58,8 @@ export interface Webhooks {
   start(deps: { readonly hub: Pick<Hub, 'publish' | 'router' | 'position'>; readonly bus: EventBus }): Promise<void>;
   /** Stops claiming and waits up to `graceMs` for requests in flight. @default 5000 */
   stop(graceMs?: number): Promise<void>;
+  /** Endpoints by health, now (metrics). */
+  endpointStates(): EndpointStates;
 }
 
 /** The source of events Herald publishes about webhooks. */
@@ -79,6 +83,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
     directory,
     disableAfterMs: settings.disableAfterMs,
     onError: logError('webhook endpoint health update failed'),
+    onTransition: options.onHealthTransition,
     async onDisabled(endpoint: WebhookEndpoint) {
       const origin = URL.canParse(endpoint.url) ? new URL(endpoint.url).origin : 'invalid URL';
       logger.warn({ endpointId: endpoint.id, ownerId: endpoint.ownerId, origin, reason: endpoint.disabledReason }, 'webhook endpoint disabled');
@@ -144,6 +149,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
 
   return {
     api,
+    endpointStates: () => health.states(),
     onCommitted: () => enqueuer.trigger(),
     async start({ hub, bus }) {
       if (started) return;

@@ -5,6 +5,9 @@
  * `npm run bench -- fanout [options]` runs the live fan-out benchmark instead (options: test/bench/fanout.ts);
  * `npm run bench -- heap [options]` shows where a live connection's heap goes (test/bench/heap-profile.ts);
  * `npm run bench -- cluster [options]` soaks two instances on one log and one Redis (test/bench/cluster.ts).
+ * `npm run bench -- soak [options]` is the load and fault run: publishers, subscribers and webhooks while the server
+ * is SIGKILLed and restarted, then ids compared; exits 1 on FAIL (test/bench/soak.ts).
+ * `npm run bench -- event-size [--events 20000]` prints bytes per event on MongoDB and SQLite (test/bench/event-size.ts).
  * Each benchmark is imported only when it runs, so one never loads the other's modules.
  */
 import { existsSync } from 'node:fs';
@@ -16,6 +19,18 @@ if (argv.includes('heap')) {
   const { main } = await import('./heap-profile.js');
   await main(argv);
   process.exit(0);
+}
+
+if (argv.includes('event-size')) {
+  const { main } = await import('./event-size.js');
+  await main(argv);
+  process.exit(0);
+}
+
+if (argv.includes('soak')) {
+  const { main } = await import('./soak.js');
+  await main(argv);
+  process.exit(process.exitCode ?? 0);
 }
 
 if (argv.includes('cluster')) {
