@@ -237,9 +237,9 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       // No new connections; requests in flight (publishes) go on.
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       // Live clients reconnect (to another instance) and resume from their cursor: nothing is lost.
-      sse.close();
       hub.connections.closeAll(HeraldCloseCode.ServiceRestart, 'Service restart: reconnect and resume from your last cursor');
       await ws.close();
+      sse.close();
       notifications.stop();
       server.closeIdleConnections();
       const webhooksStopped = webhooks.stop(left());

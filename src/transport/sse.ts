@@ -65,13 +65,11 @@ export interface SseHandler {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Streams open now. */
   readonly size: number;
-  /** Stops the heartbeat sweep and shortens the flush grace of streams ended from now on (shutdown; the sessions are closed by their registry). */
+  /** Stops the heartbeat sweep (the sessions are closed by their registry). */
   close(): void;
 }
 
 const COMPLETE = 1000;
-/** How long a stream ended by shutdown may take to flush its last bytes. */
-const SHUTDOWN_CLOSE_GRACE_MS = 1000;
 /** The reconnection delay an SSE stream ended by a restart suggests (`retry:`). */
 const RESTART_RETRY_MS = 1000;
 const GONE = 1006;
@@ -396,9 +394,6 @@ export function createSseHandler(options: SseOptions): SseHandler {
     close() {
       if (sweep) clearInterval(sweep);
       sweep = undefined;
-      // Shutting down: a stream ended from now on that its peer does not take is cut after a second, not the
-      // usual grace, or the server's close (and a deploy) would wait for it (EventSource reconnects either way).
-      owner.closeGraceMs = Math.min(owner.closeGraceMs, SHUTDOWN_CLOSE_GRACE_MS);
     },
   };
 }
