@@ -132,6 +132,7 @@ export async function createHerald(config: Config, logger: Logger): Promise<Hera
       metrics.published(events);
     },
     onDispatched: metrics.dispatched,
+    onRateLimited: () => metrics.requestRefused('publishRate'),
     onRejected: (r) =>
       analytics.recordError({ kind: 'validation', source: r.source, field: r.field, message: r.message, details: r.type ? { type: r.type } : null }),
   });

@@ -29,6 +29,8 @@ export interface HubOptions {
   readonly onCommitted?: (events: readonly HeraldEvent[]) => void;
   /** Observer of inputs refused by validation (recorded in `event_errors`). */
   readonly onRejected?: PublisherOptions['onRejected'];
+  /** Observer of publish calls refused by `publishRate` (metrics). */
+  readonly onRateLimited?: PublisherOptions['onRateLimited'];
   /** @default Date.now */
   readonly now?: () => number;
   /** Connection limits and per-session queue bounds. @default the config's defaults (DEFAULT_LIMITS) */
@@ -101,7 +103,7 @@ export function createHub(options: HubOptions): Hub {
   const { store, bus } = options;
   const router = createRouter();
   const connections = createSessionRegistry(options.sessions ?? DEFAULT_LIMITS);
-  const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, onRejected: options.onRejected, now: options.now, rate: options.publishRate });
+  const publisher = createPublisher({ store, bus, validator: options.validator, onCommitted: options.onCommitted, onRejected: options.onRejected, onRateLimited: options.onRateLimited, now: options.now, rate: options.publishRate });
   // Bus -> sequencer (log order, each once, gaps filled from the log) -> router. Until the log's head is known,
   // what the bus brings waits.
   let sequencer: Sequencer | undefined;

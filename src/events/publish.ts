@@ -39,6 +39,8 @@ export interface PublisherOptions {
    * PUBLISH_BURST_PER_TOKEN); over it, RATE_LIMITED (429, Retry-After). Each event of a batch counts. Off when unset.
    */
   readonly rate?: { readonly perSecond: number; readonly burst: number };
+  /** Told about every call refused by the rate (metrics), before it rejects. @default none */
+  readonly onRateLimited?: () => void;
   /** Called after events are committed and announced (metrics, webhooks). */
   readonly onCommitted?: (events: readonly HeraldEvent[]) => void;
   /**
@@ -125,6 +127,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     if (limiter && by) {
       const waitMs = limiter.take(`${by.role}:${by.userId}`, Math.min(inputs.length, options.rate!.burst));
       if (waitMs > 0) {
+        options.onRateLimited?.();
         throw new RateLimitError(`Publishing faster than ${options.rate!.perSecond} events/s for this token (PUBLISH_RATE_PER_TOKEN); retry after the delay`, waitMs);
       }
     }

@@ -37,8 +37,8 @@ export interface Metrics {
   observeWebhooks(webhooks: { endpointStates(): EndpointStates }): void;
   /** Webhook observer: an endpoint's health changed. */
   webhookHealthChanged(to: HealthTransition): void;
-  /** Document-limit observer: an operation refused by `limit` (src/graphql/limits.ts). */
-  requestRefused(limit: DocumentLimitName): void;
+  /** Document-limit observer: an operation refused by `limit` (src/graphql/limits.ts), or a publish by its rate. */
+  requestRefused(limit: DocumentLimitName | 'publishRate'): void;
   /** Answers `GET /metrics`. */
   serve(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
@@ -153,7 +153,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   });
   const requestsRefused = new Counter({
     name: 'herald_requests_refused_total',
-    help: 'GraphQL operations (HTTP, WebSocket, SSE) refused by a document limit: maxDocumentBytes, maxTokens, maxDepth, maxAliases, maxDirectives, maxCost',
+    help: 'GraphQL operations (HTTP, WebSocket, SSE) refused by a document limit (maxDocumentBytes, maxTokens, maxDepth, maxAliases, maxDirectives, maxCost), and publish calls refused by their rate (publishRate)',
     labelNames: ['limit'],
     registers: [registry],
   });

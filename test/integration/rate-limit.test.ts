@@ -6,10 +6,18 @@ import { examplePayload } from '../../src/events/examples.js';
 const PUBLISH = 'mutation($inputs: [PublishEventInput!]!) { publishEvents(inputs: $inputs) { id } }';
 const inputs = (n: number) => Array.from({ length: n }, () => ({ type: 'ORDER_CREATED', userId: 'cus_rl', source: 'orders', data: examplePayload('order_created') }));
 
+const METRICS = 'metrics-token-for-the-rate-limit-test-0123';
+/** `herald_requests_refused_total{limit="publishRate"}` as /metrics shows it. */
+async function refusedByRate(server: TestServer): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } })).text();
+  const line = text.split('\n').find((l) => l.startsWith('herald_requests_refused_total{') && l.includes('limit="publishRate"'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
 describe('publish rate limit per token', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ env: { PUBLISH_RATE_PER_TOKEN: '10', PUBLISH_BURST_PER_TOKEN: '10' } });
+    server = await startServer({ env: { PUBLISH_RATE_PER_TOKEN: '10', PUBLISH_BURST_PER_TOKEN: '10', METRICS_TOKEN: METRICS } });
   });
   afterAll(async () => {
     await server.close({ removeData: true });
@@ -25,8 +33,10 @@ describe('publish rate limit per token', () => {
   it('answers 429 RATE_LIMITED with Retry-After past the burst, counts each event of a batch, and recovers', async () => {
     const orders = server.token('svc_orders', 'service');
     expect((await post(orders, 8)).status).toBe(200);
+    const before = await refusedByRate(server);
     const refused = await post(orders, 5);
     expect(refused.status).toBe(429);
+    expect(await refusedByRate(server)).toBe(before + 1);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const body = (await refused.json()) as any;
     expect(body.errors[0].extensions.code).toBe('RATE_LIMITED');
