@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LogPosition } from './model.js';
+import { CursorError, ValidationError } from '../errors.js';
 
 /** An opaque resume position. */
 export type Cursor = string;
@@ -40,6 +41,12 @@ export interface CursorCodec {
   readonly epoch: string;
   encode(seq: number): Cursor;
   decode(cursor: string): DecodedCursor;
+  /**
+   * A client's cursor as a position; undefined for none (null, empty). `argument` names where it came from in
+   * errors, `then` says what the client should do about a cursor of another log.
+   * @throws ValidationError (BAD_USER_INPUT) for a string that is no cursor; CursorError `CURSOR_UNKNOWN` for one of another log
+   */
+  read(cursor: string | null | undefined, argument: string, then: string): LogPosition | undefined;
 }
 
 export function createCursorCodec(epoch: string): CursorCodec {
@@ -52,6 +59,13 @@ export function createCursorCodec(epoch: string): CursorCodec {
       const match = CURSOR.exec(cursor);
       if (match) return match[1] === epoch ? { kind: 'position', position: Number(match[2]) as LogPosition } : { kind: 'foreign' };
       return LEGACY.test(cursor) ? { kind: 'foreign' } : { kind: 'malformed' };
+    },
+    read(cursor, argument, then) {
+      if (cursor === null || cursor === undefined || cursor === '') return undefined;
+      const decoded = this.decode(cursor);
+      if (decoded.kind === 'position') return decoded.position;
+      if (decoded.kind === 'malformed') throw new ValidationError(`${argument}: ${JSON.stringify(cursor.slice(0, 40))} is not a cursor from this hub`, { details: { field: argument } });
+      throw new CursorError('CURSOR_UNKNOWN', `${argument}: this cursor comes from another event log (another Herald, a log since recreated, or a Herald before cursors named their log). ${then}`, { details: { field: argument } });
     },
   };
 }

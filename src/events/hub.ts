@@ -13,7 +13,7 @@ import { createSessionRegistry, type SessionLimits, type SessionRegistry } from 
 import { openLiveFeed, type LiveFeed } from './stream.js';
 import { createSequencer, type Sequencer } from './sequencer.js';
 import { audienceOf, canSee, resolveTypes } from './visibility.js';
-import { CursorError, ForbiddenError, ValidationError } from '../errors.js';
+import { CursorError, ForbiddenError } from '../errors.js';
 import { createCursorCodec, type CursorCodec } from './cursor.js';
 import { DEFAULT_LIMITS, DEFAULTS } from '../config.js';
 
@@ -155,12 +155,12 @@ export function createHub(options: HubOptions): Hub {
   const cursors = createCursorCodec(store.epoch);
 
   function resumePoint(cursor: string | null | undefined, argument: string): LogPosition | undefined {
-    if (cursor === null || cursor === undefined || cursor === '') return undefined;
-    const decoded = cursors.decode(cursor);
-    if (decoded.kind === 'position') return decoded.position;
-    if (decoded.kind === 'malformed') throw new ValidationError(`${argument}: ${JSON.stringify(cursor.slice(0, 40))} is not a cursor from this hub`, { details: { field: argument } });
-    subscriptions.cursorUnknown++;
-    throw new CursorError('CURSOR_UNKNOWN', `${argument}: this cursor comes from another event log (another Herald, a log since recreated, or a Herald before cursors named their log). Reload, then subscribe without a cursor`, { details: { field: argument } });
+    try {
+      return cursors.read(cursor, argument, 'Reload, then subscribe without a cursor');
+    } catch (error) {
+      if (error instanceof CursorError) subscriptions.cursorUnknown++;
+      throw error;
+    }
   }
 
   async function checkResume(afterSeq: number | undefined): Promise<void> {
